@@ -1,0 +1,132 @@
+"""The Python surface of gankit: train, resume, load, sample. The CLI is a thin shell over it.
+
+import gankit.api as gk
+run = gk.train("configs/quickstart.yaml", out="runs/quick", overrides=["train.steps=200"])
+arrays = gk.sample(run["run"], n=64)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from gankit import config
+from gankit.config import Config
+from gankit.data import DATASETS, DataSpec
+from gankit.errors import BadInput
+from gankit.losses import LOSSES
+from gankit.nets import NETS
+from gankit.penalties import PENALTIES
+from gankit.recipes import RECIPES, Recipe
+from gankit.train import checkpoint, pick_device
+from gankit.train import trainer as engine
+
+
+def train(
+    cfg: Config | str | Path,
+    out: str | Path | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Train a GAN from a config (object or YAML path) into a new run directory."""
+    if not isinstance(cfg, Config):
+        stem = Path(cfg).stem
+        cfg = config.load(cfg, overrides)
+        out = out or Path("runs") / stem
+    elif overrides:
+        cfg = config.from_dict(config.apply_overrides(cfg.to_dict(), overrides))
+    out = Path(out or "runs/run")
+    if checkpoint.list_steps(out / "checkpoints"):
+        raise BadInput(
+            f"{out} already holds a run: continue it with `gankit resume {out}`, "
+            f"or pass another --out."
+        )
+    return engine.train(cfg, out)
+
+
+def resume(run: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+    """Continue a run from its newest good checkpoint (optionally with new settings)."""
+    run = Path(run)
+    cfg = config.load(_config_path(run), overrides)
+    return engine.train(cfg, run, resume=True)
+
+
+@dataclass
+class LoadedRun:
+    cfg: Config
+    spec: DataSpec
+    recipe: Recipe
+    step: int
+
+
+def load(run: str | Path, device: str = "cpu") -> LoadedRun:
+    """A trained run's networks (newest good checkpoint), ready to generate."""
+    run = Path(run)
+    cfg = config.load(_config_path(run))
+    tensors, state, _ = checkpoint.load_latest(run / "checkpoints")
+    d = state["data"]
+    spec = DataSpec(d["name"], d["kind"], tuple(d["shape"]), tuple(d["class_names"]))
+    recipe = engine.build_recipe(cfg, spec, pick_device(device))
+    engine.restore_modules(recipe, tensors)
+    return LoadedRun(cfg, spec, recipe, int(state["step"]))
+
+
+def sample(
+    run: str | Path | LoadedRun,
+    n: int,
+    seed: int = 0,
+    class_index: int | None = None,
+    ema: bool = True,
+    batch: int = 500,
+) -> dict[str, np.ndarray]:
+    """n samples in the export format: images uint8 (N, C, H, W) or points float32 (N, D)."""
+    loaded = run if isinstance(run, LoadedRun) else load(run)
+    if n < 1:
+        raise BadInput(f"--n {n}: ask for at least one sample.")
+    if class_index is not None:
+        raise BadInput("this run's recipe is not conditional: drop --class.")
+    g = torch.Generator(device=loaded.recipe.device).manual_seed(seed)
+    chunks = [
+        loaded.recipe.generate(loaded.recipe.noise(min(batch, n - i), g), ema=ema).cpu()
+        for i in range(0, n, batch)
+    ]
+    x = torch.cat(chunks)
+    if loaded.spec.kind == "points":
+        return {"points": x.float().numpy()}
+    return {"images": to_uint8(x).numpy()}
+
+
+def to_uint8(x: torch.Tensor) -> torch.Tensor:
+    """Images in [-1, 1] -> uint8 0..255."""
+    return ((x.float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
+
+
+def save_npz(arrays: dict[str, np.ndarray], path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, **arrays)
+    return path
+
+
+def list_parts() -> dict[str, dict[str, str]]:
+    """Every registered part, by kind, with its one-line description."""
+    return {
+        "datasets": DATASETS.describe(),
+        "networks": NETS.describe(),
+        "losses": LOSSES.describe(),
+        "penalties": PENALTIES.describe(),
+        "recipes": RECIPES.describe(),
+    }
+
+
+def _config_path(run: Path) -> Path:
+    path = run / "config.yaml"
+    if not path.is_file():
+        raise BadInput(
+            f"{run} is not a gankit run directory (no config.yaml): give the --out "
+            f"folder of a `gankit train`."
+        )
+    return path

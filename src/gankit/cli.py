@@ -1,0 +1,178 @@
+"""The `gankit` command: parse, call gankit.api, print. Exit 0 ok, 2 bad input, 1 anything else."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+
+from gankit import __version__
+from gankit.errors import BadInput
+
+
+class Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Shows defaults and keeps the examples' line breaks."""
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+
+def command(name: str, help: str, example: str) -> Callable:
+    """Register a subcommand: `setup(parser)` adds its arguments, and returns its runner."""
+
+    def add(setup: Callable[[argparse.ArgumentParser], Callable[[argparse.Namespace], int]]):
+        COMMANDS[name] = (help, example, setup)
+        return setup
+
+    return add
+
+
+@command(
+    "train",
+    "train a GAN from a YAML config into a run directory",
+    "gankit train configs/quickstart.yaml --out runs/quick --set train.steps=500",
+)
+def _train(p: argparse.ArgumentParser):
+    p.add_argument("config", help="YAML config (see configs/)")
+    p.add_argument("--out", help="run directory (default: runs/<config name>)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key, e.g. train.steps=500 (repeatable)",
+    )
+
+    def run(a: argparse.Namespace) -> int:
+        from gankit import api
+
+        return _finished(api.train(a.config, a.out, a.set))
+
+    return run
+
+
+@command(
+    "resume",
+    "continue a run from its newest good checkpoint",
+    "gankit resume runs/quick --set train.steps=4000",
+)
+def _resume(p: argparse.ArgumentParser):
+    p.add_argument("run", help="run directory")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key, e.g. train.steps=4000",
+    )
+
+    def run(a: argparse.Namespace) -> int:
+        from gankit import api
+
+        return _finished(api.resume(a.run, a.set))
+
+    return run
+
+
+@command(
+    "sample",
+    "export samples of a trained run as .npz (uint8 NCHW images or points)",
+    "gankit sample runs/quick --n 1000 --out samples.npz --seed 1",
+)
+def _sample(p: argparse.ArgumentParser):
+    p.add_argument("run", help="run directory")
+    p.add_argument("--n", type=int, default=64, help="number of samples")
+    p.add_argument("--out", required=True, help="output .npz file")
+    p.add_argument("--seed", type=int, default=0, help="seed of the latents")
+    p.add_argument(
+        "--class",
+        dest="class_index",
+        type=int,
+        default=None,
+        help="class index for conditional runs",
+    )
+    p.add_argument(
+        "--ema",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="use the EMA generator when the run has one",
+    )
+
+    def run(a: argparse.Namespace) -> int:
+        from gankit import api
+
+        arrays = api.sample(a.run, a.n, a.seed, a.class_index, a.ema)
+        path = api.save_npz(arrays, a.out)
+        shapes = ", ".join(f"{k} {v.dtype} {tuple(v.shape)}" for k, v in arrays.items())
+        print(f"wrote {path}: {shapes}")
+        return 0
+
+    return run
+
+
+@command("list", "name every dataset, network, loss, penalty and recipe", "gankit list")
+def _list(p: argparse.ArgumentParser):
+    def run(a: argparse.Namespace) -> int:
+        from gankit import api
+
+        for kind, parts in api.list_parts().items():
+            print(f"{kind}:")
+            width = max(map(len, parts), default=0)
+            for name, doc in parts.items():
+                print(f"  {name:<{width}}  {doc}")
+        return 0
+
+    return run
+
+
+def _finished(result: dict) -> int:
+    print(f"trained to step {result['step']}: run {result['run']}")
+    print(f"  samples: {result['samples']}")
+    print(f"  report:  {result['report']}")
+    if result.get("metrics"):
+        print(f"  metrics: {json.dumps(result['metrics'])}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="gankit",
+        formatter_class=Help,
+        description="Train, evaluate and understand GANs.",
+        epilog="example:\n  gankit train configs/quickstart.yaml\n  gankit list",
+    )
+    top.add_argument("--version", action="version", version=f"gankit {__version__}")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (help_text, example, setup) in COMMANDS.items():
+        p = sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            formatter_class=Help,
+            epilog=f"example:\n  {example}",
+        )
+        p.set_defaults(handler=setup(p))
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except BadInput as e:
+        print(f"gankit: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            "gankit: interrupted; resume from the last checkpoint with `gankit resume`.",
+            file=sys.stderr,
+        )
+        return 130
+    except Exception as e:  # anything unforeseen: one line, and the traceback on request
+        from gankit.train import TrainingError
+
+        if isinstance(e, (TrainingError, OSError)):
+            print(f"gankit: error: {e}", file=sys.stderr)
+            return 1
+        raise

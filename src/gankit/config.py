@@ -1,0 +1,222 @@
+"""The run config: typed sections with defaults, read from YAML, checked with clear errors.
+
+Every key is validated here (type, range, spelling) so that a typo stops the run before any work
+is done; options that belong to one registered part (a network's width, a dataset's spread) are
+free-form dicts checked against that part's builder when it is built.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gankit.errors import BadInput, closest
+
+
+@dataclass
+class DataConfig:
+    name: str = "digits"
+    size: int = 28  # image side in pixels (images only)
+    channels: int | None = None  # 1 or 3; None keeps the dataset's own
+    root: str | None = None  # where the dataset's files are, or are downloaded to
+    download: bool = True  # allowed to download when the files are not found
+    options: dict[str, Any] = field(default_factory=dict)  # dataset-specific settings
+
+
+@dataclass
+class NetsConfig:
+    g: str = "dcgan"
+    d: str = "dcgan"
+    z_dim: int = 100
+    g_options: dict[str, Any] = field(default_factory=dict)
+    d_options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class LossConfig:
+    name: str = "non-saturating"
+    # auto: the game's own (clip for wgan, gp for wgan-gp); or none, gp, r1, dragan, clip
+    penalty: str = "auto"
+    penalty_weight: float = 10.0  # lambda of gp / r1 / dragan
+    clip: float = 0.01  # weight clipping bound for the clip penalty
+
+
+@dataclass
+class OptimConfig:
+    name: str = "adam"  # adam | rmsprop | sgd
+    lr_g: float = 2e-4  # separate G and D learning rates (TTUR)
+    lr_d: float = 2e-4
+    betas: list[float] = field(default_factory=lambda: [0.5, 0.999])
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 1000  # generator steps
+    batch_size: int = 64
+    n_critic: int = 1  # D steps per G step
+    seed: int = 0
+    budget_s: float | None = None  # stop after this many wall-clock seconds (checkpointing first)
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    log_every: int = 50
+    sample_every: int = 500
+    checkpoint_every: int = 500
+    keep_checkpoints: int = 3
+    ema: float | None = None  # decay of an EMA copy of G (e.g. 0.999); None for none
+    progress: bool = True
+
+
+@dataclass
+class Config:
+    recipe: str = "unconditional"
+    data: DataConfig = field(default_factory=DataConfig)
+    nets: NetsConfig = field(default_factory=NetsConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    description: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# Ranges checked after types: key path -> (lowest allowed, why).
+_AT_LEAST = {
+    "data.size": (1, "an image side in pixels"),
+    "nets.z_dim": (1, "the latent size"),
+    "train.steps": (0, "a number of generator steps"),
+    "train.batch_size": (1, "a batch size"),
+    "train.n_critic": (1, "D steps per G step"),
+    "train.log_every": (1, "a step interval"),
+    "train.sample_every": (1, "a step interval"),
+    "train.checkpoint_every": (1, "a step interval"),
+    "train.keep_checkpoints": (1, "how many checkpoints to keep"),
+    "optim.lr_g": (0, "a learning rate"),
+    "optim.lr_d": (0, "a learning rate"),
+    "loss.penalty_weight": (0, "a penalty weight"),
+    "loss.clip": (0, "a clipping bound"),
+}
+
+
+def load(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Config:
+    """Read a YAML config, apply `key.path=value` overrides, and validate it."""
+    path = Path(path)
+    if not path.is_file():
+        raise BadInput(
+            f"config file {path} not found: give the path of a YAML file (see configs/)."
+        )
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        line = getattr(getattr(e, "problem_mark", None), "line", None)
+        where = f" at line {line + 1}" if line is not None else ""
+        raise BadInput(f"config {path} is not valid YAML{where}: fix the syntax there.") from None
+    if not isinstance(raw, dict):
+        raise BadInput(f"config {path} must be a mapping of sections (data:, nets:, ...).")
+    return from_dict(apply_overrides(raw, overrides))
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """Set each `a.b.c=value` (value parsed as YAML) in a copy of the raw config dict."""
+    raw = _deep_copy(raw)
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise BadInput(f'--set "{item}" must look like key.path=value, e.g. train.steps=500.')
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError:
+            value = text
+        node = raw
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise BadInput(f'--set "{item}": "{part}" is a value, not a section.')
+            node = child
+        node[parts[-1]] = value
+    return raw
+
+
+def from_dict(raw: dict[str, Any]) -> Config:
+    """Build a validated Config from plain data; the first problem raises BadInput."""
+    cfg = _build(Config, raw, "")
+    for key, (low, what) in _AT_LEAST.items():
+        section, name = key.split(".")
+        value = getattr(getattr(cfg, section), name)
+        if value is not None and value < low:
+            raise BadInput(f"config key {key} = {value} is out of range: {what} must be >= {low}.")
+    if cfg.data.channels not in (None, 1, 3):
+        raise BadInput(f"config key data.channels = {cfg.data.channels}: use 1, 3 or null.")
+    if len(cfg.optim.betas) != 2:
+        raise BadInput("config key optim.betas must hold two numbers, e.g. [0.5, 0.999].")
+    if cfg.train.ema is not None and not 0 < cfg.train.ema < 1:
+        raise BadInput(f"config key train.ema = {cfg.train.ema}: use a decay in (0, 1) or null.")
+    return cfg
+
+
+def save(cfg: Config, path: str | Path) -> None:
+    Path(path).write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+
+
+def _build(cls: type, raw: Any, where: str) -> Any:
+    if not isinstance(raw, dict):
+        raise BadInput(f"config section {where or 'top level'} must be a mapping, got {raw!r}.")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name for f in dataclasses.fields(cls)}
+    values = {}
+    for key, value in raw.items():
+        path = f"{where}.{key}" if where else str(key)
+        if key not in fields:
+            known = {f"{where}.{f}" if where else f for f in fields}
+            raise BadInput(f'unknown config key "{path}".{closest(path, known)}')
+        hint = hints[key]
+        if dataclasses.is_dataclass(hint):
+            values[key] = _build(hint, value if value is not None else {}, path)
+        else:
+            values[key] = _check(value, hint, path)
+    return cls(**values)
+
+
+def _check(value: Any, hint: Any, path: str) -> Any:
+    """Coerce obvious cases (int for float, numeric strings like 2e-4) and reject the rest."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        hint = next(o for o in options if o is not type(None))
+        origin = typing.get_origin(hint)
+    if hint is Any:
+        return value
+    if hint is float and isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    expected = origin or hint
+    if expected is int and isinstance(value, bool) or not isinstance(value, expected):
+        raise BadInput(f"config key {path} = {value!r} has the wrong type: expected {_name(hint)}.")
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        return [_check(v, item, f"{path}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def _name(hint: Any) -> str:
+    return getattr(hint, "__name__", str(hint))
+
+
+def _deep_copy(raw: Any) -> Any:
+    if isinstance(raw, dict):
+        return {k: _deep_copy(v) for k, v in raw.items()}
+    if isinstance(raw, list):
+        return [_deep_copy(v) for v in raw]
+    return raw

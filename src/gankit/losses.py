@@ -1,0 +1,89 @@
+"""The games: each a pair of pure functions of the discriminator's raw outputs (logits).
+
+Written on logits with softplus, since log(sigmoid(t)) = -softplus(-t) and
+log(1 - sigmoid(t)) = -softplus(t) stay finite where the probabilities would round to 0 or 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from gankit.registry import Registry
+
+LOSSES = Registry("loss")
+
+
+@dataclass(frozen=True)
+class Game:
+    d_loss: Callable[[Tensor, Tensor], Tensor]  # (D(x), D(G(z))) -> scalar D minimises
+    g_loss: Callable[[Tensor], Tensor]  # D(G(z)) -> scalar G minimises
+    probabilistic: bool  # D's output is the logit of P(real); D(x) is reported as sigmoid
+    default_penalty: str | None = None  # what loss.penalty "auto" means for this game
+
+
+def bce_d_loss(real: Tensor, fake: Tensor) -> Tensor:
+    """-E[log D(x)] - E[log(1 - D(G(z)))]: D as a real/fake classifier."""
+    return F.softplus(-real).mean() + F.softplus(fake).mean()
+
+
+@LOSSES.register("minimax")
+def minimax() -> Game:
+    """The original game: G minimises E[log(1 - D(G(z)))] (saturates when D wins)."""
+    return Game(bce_d_loss, lambda fake: -F.softplus(fake).mean(), probabilistic=True)
+
+
+@LOSSES.register("non-saturating")
+def non_saturating() -> Game:
+    """G minimises -E[log D(G(z))]: strong gradients early in training (Goodfellow et al.)."""
+    return Game(bce_d_loss, lambda fake: F.softplus(-fake).mean(), probabilistic=True)
+
+
+@LOSSES.register("lsgan")
+def lsgan() -> Game:
+    """Least squares (Mao et al.): D -> 1 on real, 0 on fake; G pulls D(G(z)) to 1."""
+    return Game(
+        lambda real, fake: 0.5 * ((real - 1) ** 2).mean() + 0.5 * (fake**2).mean(),
+        lambda fake: 0.5 * ((fake - 1) ** 2).mean(),
+        probabilistic=False,
+    )
+
+
+def wasserstein_d_loss(real: Tensor, fake: Tensor) -> Tensor:
+    """E[D(G(z))] - E[D(x)]: the critic's estimate of the Wasserstein-1 distance, negated."""
+    return fake.mean() - real.mean()
+
+
+def wasserstein_g_loss(fake: Tensor) -> Tensor:
+    return -fake.mean()
+
+
+@LOSSES.register("wgan")
+def wgan() -> Game:
+    """Wasserstein GAN (Arjovsky et al.): no sigmoid, no log; Lipschitz by weight clipping."""
+    return Game(wasserstein_d_loss, wasserstein_g_loss, probabilistic=False, default_penalty="clip")
+
+
+@LOSSES.register("wgan-gp")
+def wgan_gp() -> Game:
+    """Wasserstein GAN with a gradient penalty on interpolates (Gulrajani et al., lambda 10)."""
+    return Game(wasserstein_d_loss, wasserstein_g_loss, probabilistic=False, default_penalty="gp")
+
+
+@LOSSES.register("hinge")
+def hinge() -> Game:
+    """Hinge loss (Lim & Ye; SNGAN, BigGAN): D max-margin on +-1, G raises D(G(z))."""
+    return Game(
+        lambda real, fake: F.relu(1 - real).mean() + F.relu(1 + fake).mean(),
+        wasserstein_g_loss,
+        probabilistic=False,
+    )
+
+
+def d_output_mean(game: Game, logits: Tensor) -> Tensor:
+    """What a user reads as D(x): a probability for probabilistic games, the raw score otherwise."""
+    return torch.sigmoid(logits).mean() if game.probabilistic else logits.mean()

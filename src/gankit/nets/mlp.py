@@ -1,0 +1,60 @@
+"""Fully connected G and D: the classic MNIST GAN (G 100-128-784 Tanh, D 784-128-1) by default."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from gankit.nets.registry import NETS
+
+ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh": nn.Tanh}
+
+
+class MLP(nn.Module):
+    """Linear layers with an activation between them; G reshapes its output to the data's shape."""
+
+    def __init__(
+        self,
+        sizes: list[int],
+        activation: str,
+        out_shape: tuple[int, ...],
+        out_activation: nn.Module | None,
+    ) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(nn.Linear(a, b))
+            if i < len(sizes) - 2:
+                layers.append(ACTIVATIONS[activation]())
+        if out_activation is not None:
+            layers.append(out_activation)
+        self.net = nn.Sequential(*layers)
+        self.out_shape = out_shape
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.flatten(1)).view(-1, *self.out_shape)
+
+
+@NETS.register("mlp")
+def mlp(
+    role: str,
+    shape: tuple[int, ...],
+    z_dim: int,
+    num_classes: int = 0,
+    *,
+    hidden: list[int] | int = 128,
+    activation: str = "relu",
+) -> nn.Module:
+    """Fully connected G/D; the classic MNIST example (one hidden layer of 128, ReLU)."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation {activation!r} is not one of {sorted(ACTIVATIONS)}")
+    hidden = [hidden] if isinstance(hidden, int) else list(hidden)
+    features = math.prod(shape)
+    if role == "g":
+        # Images live in [-1, 1], so G ends in Tanh; toy points are unbounded, so G is linear there.
+        out = nn.Tanh() if len(shape) == 3 else None
+        return MLP([z_dim, *hidden, features], activation, shape, out)
+    # D returns a logit; the loss applies the sigmoid where it needs a probability.
+    return MLP([features, *hidden, 1], activation, (), None)

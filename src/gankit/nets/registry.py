@@ -1,0 +1,51 @@
+"""The network registry and the one `build` every recipe calls."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from torch import nn
+
+from gankit.errors import BadInput, closest
+from gankit.registry import Registry
+
+NETS = Registry("network")
+
+
+def build(
+    name: str,
+    role: str,
+    shape: tuple[int, ...],
+    z_dim: int,
+    num_classes: int = 0,
+    spectral_norm: bool = False,
+    **options: Any,
+) -> nn.Module:
+    """Build network `name` as a generator (role "g") or discriminator (role "d").
+
+    `spectral_norm` wraps every conv and linear weight of any network in torch's spectral-norm
+    parametrisation (Miyato et al. 2018), which bounds each layer's largest singular value by ~1.
+    """
+    if role not in ("g", "d"):
+        raise ValueError(f"role must be 'g' or 'd', got {role!r}")
+    builder = NETS.get(name)
+    accepted = [
+        p.name for p in inspect.signature(builder).parameters.values() if p.kind == p.KEYWORD_ONLY
+    ]
+    accepted.append("spectral_norm")
+    for key in options:
+        if key not in accepted:
+            raise BadInput(
+                f'network "{name}" has no option "{key}".{closest(key, accepted)}'
+                f" Its options: {', '.join(accepted)}."
+            )
+    try:
+        net = builder(role, tuple(shape), z_dim, num_classes, **options)
+    except ValueError as e:  # a builder's own check of shape or option values
+        raise BadInput(f'network "{name}": {e}') from None
+    if spectral_norm:
+        for module in list(net.modules()):
+            if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+                nn.utils.parametrizations.spectral_norm(module)
+    return net

@@ -1,0 +1,93 @@
+"""What every recipe shares: building G and D from the config, optimisers, noise, EMA."""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import Tensor, nn
+
+from gankit import nets
+from gankit.config import Config
+from gankit.data import BatchStream, DataSpec
+from gankit.errors import BadInput
+from gankit.losses import LOSSES, Game
+from gankit.penalties import PENALTIES, Penalty
+from gankit.registry import Registry
+
+RECIPES = Registry("recipe")
+
+
+class Recipe:
+    """Owns the networks and optimisers of one GAN family and knows its training step.
+
+    Subclasses implement `step`; everything a checkpoint must hold is in `modules`,
+    `optimizers` and `generators` (the random streams).
+    """
+
+    def __init__(self, cfg: Config, spec: DataSpec, device: torch.device) -> None:
+        self.cfg, self.device = cfg, device
+        self.spec = spec
+        self.game: Game = LOSSES.get(cfg.loss.name)()
+        auto = self.game.default_penalty or "none"
+        name = auto if cfg.loss.penalty == "auto" else cfg.loss.penalty
+        self.penalty: Penalty = PENALTIES.get(name)()
+        self.modules: dict[str, nn.Module] = {}
+        self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self.rng = torch.Generator(device=device).manual_seed(cfg.train.seed + 1)
+        self.generators = {"noise": self.rng}
+
+    # -- building ---------------------------------------------------------------------------
+    def build_net(self, role: str, num_classes: int = 0) -> nn.Module:
+        n = self.cfg.nets
+        options = dict(n.g_options if role == "g" else n.d_options)
+        net = nets.build(getattr(n, role), role, self.spec.shape, n.z_dim, num_classes, **options)
+        return net.to(self.device)
+
+    def optimizer(self, net: nn.Module, lr: float) -> torch.optim.Optimizer:
+        o = self.cfg.optim
+        params = [p for p in net.parameters() if p.requires_grad]
+        if o.name == "adam":
+            return torch.optim.Adam(params, lr=lr, betas=tuple(o.betas))
+        if o.name == "rmsprop":
+            return torch.optim.RMSprop(params, lr=lr)
+        if o.name == "sgd":
+            return torch.optim.SGD(params, lr=lr)
+        raise BadInput(f'unknown optimiser "{o.name}" in optim.name: use adam, rmsprop or sgd.')
+
+    def add_ema(self, name: str = "g") -> None:
+        """Keep an exponential moving average of a generator's weights (when train.ema is set)."""
+        if self.cfg.train.ema:
+            ema = copy.deepcopy(self.modules[name]).eval().requires_grad_(False)
+            self.modules[f"{name}_ema"] = ema
+
+    @torch.no_grad()
+    def update_ema(self, name: str = "g") -> None:
+        if f"{name}_ema" not in self.modules:
+            return
+        ema, live = self.modules[f"{name}_ema"], self.modules[name]
+        torch._foreach_lerp_(
+            list(ema.parameters()), list(live.parameters()), 1 - self.cfg.train.ema
+        )
+        for b_ema, b in zip(ema.buffers(), live.buffers()):
+            b_ema.copy_(b)
+
+    # -- using ------------------------------------------------------------------------------
+    def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        return torch.randn(
+            n, self.cfg.nets.z_dim, device=self.device, generator=generator or self.rng
+        )
+
+    def step(self, stream: BatchStream) -> dict[str, Tensor]:
+        """One generator step (with its n_critic D steps); returns detached scalar stats."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def generate(self, z: Tensor, labels: Tensor | None = None, ema: bool = True) -> Tensor:
+        """Samples in the data's range from latents z, with G in eval mode."""
+        g = self.modules["g_ema" if ema and "g_ema" in self.modules else "g"]
+        was_training = g.training
+        g.eval()
+        out = g(z) if labels is None else g(z, labels)
+        g.train(was_training)
+        return out

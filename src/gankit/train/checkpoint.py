@@ -1,0 +1,140 @@
+"""Checkpoints that are safe to load and safe to lose power on.
+
+A checkpoint is a folder `checkpoints/step-NNNNNNNN/` holding `weights.safetensors` (every tensor:
+network weights, optimiser moments, random-generator states) and `state.json` (everything else,
+with the weights file's SHA-256). It is written to a temporary folder, flushed to disk and renamed
+into place, so a crash mid-write leaves the previous checkpoints untouched. Nothing is unpickled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from gankit import __version__
+from gankit.errors import BadInput
+
+WEIGHTS, STATE = "weights.safetensors", "state.json"
+
+
+def save(
+    folder: Path, step: int, tensors: dict[str, torch.Tensor], state: dict[str, Any], keep: int
+) -> Path:
+    """Write one checkpoint atomically and delete all but the newest `keep`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / f"step-{step:08d}"
+    tmp = folder / f".tmp-step-{step:08d}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, tmp / WEIGHTS)
+        state = {**state, "step": step, "gankit": __version__, "sha256": _sha256(tmp / WEIGHTS)}
+        (tmp / STATE).write_text(json.dumps(state))
+        for f in (tmp / WEIGHTS, tmp / STATE):
+            _fsync(f)
+        if final.exists():  # the same step saved again (e.g. a resume that made no progress)
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+        _fsync(folder)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OSError(
+            f"could not write checkpoint {final} ({e.strerror or e}); "
+            f"earlier checkpoints are intact: free disk space and resume."
+        ) from e
+    for old in list_steps(folder)[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def list_steps(folder: Path) -> list[Path]:
+    """Checkpoint folders, oldest first."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("step-*") if p.is_dir())
+
+
+def load(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Read and verify one checkpoint folder; BadInput names the file and what is wrong."""
+    state_file, weights_file = path / STATE, path / WEIGHTS
+    try:
+        state = json.loads(state_file.read_text())
+    except (OSError, ValueError) as e:
+        raise BadInput(f"checkpoint {state_file} is unreadable ({type(e).__name__})") from None
+    if not weights_file.is_file():
+        raise BadInput(f"checkpoint {weights_file} is missing")
+    if _sha256(weights_file) != state.get("sha256"):
+        raise BadInput(f"checkpoint {weights_file} is corrupt (checksum mismatch)")
+    try:
+        tensors = load_file(weights_file)
+    except (SafetensorError, OSError, ValueError) as e:
+        raise BadInput(f"checkpoint {weights_file} is unreadable ({e})") from None
+    return tensors, state
+
+
+def load_latest(folder: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any], Path]:
+    """The newest checkpoint that verifies; bad ones are named on stderr and passed over."""
+    problems = []
+    for path in reversed(list_steps(folder)):
+        try:
+            tensors, state = load(path)
+        except BadInput as e:
+            problems.append(str(e))
+            print(f"gankit: skipping {e}", file=sys.stderr)
+            continue
+        return tensors, state, path
+    detail = f" ({'; '.join(problems)})" if problems else ""
+    raise BadInput(
+        f"no usable checkpoint in {folder}{detail}: start the run again with `gankit train`."
+    )
+
+
+# -- nested state (optimiser state dicts) <-> flat tensors + JSON --------------------------------
+def split_tensors(obj: Any, prefix: str, tensors: dict[str, torch.Tensor]) -> Any:
+    """Move every tensor inside `obj` into `tensors` (keyed by its path); return the JSON rest."""
+    if isinstance(obj, torch.Tensor):
+        tensors[prefix] = obj
+        return {"__tensor__": prefix}
+    if isinstance(obj, dict):  # keys kept with their types (optimiser state is keyed by int)
+        return {
+            "__dict__": [[k, split_tensors(v, f"{prefix}.{k}", tensors)] for k, v in obj.items()]
+        }
+    if isinstance(obj, (list, tuple)):
+        return [split_tensors(v, f"{prefix}.{i}", tensors) for i, v in enumerate(obj)]
+    return obj
+
+
+def join_tensors(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    """The inverse of split_tensors."""
+    if isinstance(obj, dict) and "__tensor__" in obj:
+        return tensors[obj["__tensor__"]]
+    if isinstance(obj, dict) and "__dict__" in obj:
+        return {k: join_tensors(v, tensors) for k, v in obj["__dict__"]}
+    if isinstance(obj, list):
+        return [join_tensors(v, tensors) for v in obj]
+    return obj
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

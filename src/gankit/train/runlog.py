@@ -1,0 +1,45 @@
+"""A run's scalar log: one JSON object per logged step in metrics.jsonl, mirrored to TensorBoard."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+METRICS = "metrics.jsonl"
+
+
+def read(run: Path) -> list[dict[str, Any]]:
+    """Every record of a run's metrics.jsonl (a torn last line from a crash is ignored)."""
+    path = run / METRICS
+    if not path.exists():
+        return []
+    records = []
+    for line in path.read_text().splitlines():
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            continue
+    return records
+
+
+class RunLog:
+    def __init__(self, run: Path, resume_step: int | None = None) -> None:
+        from torch.utils.tensorboard import SummaryWriter  # slow import, only when training
+
+        self.path = run / METRICS
+        if resume_step is not None:  # drop what was logged after the checkpoint we resume from
+            kept = [r for r in read(run) if r.get("step", 0) <= resume_step]
+            self.path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+        self.tb = SummaryWriter(str(run), purge_step=resume_step)
+
+    def write(self, record: dict[str, Any]) -> None:
+        with self.path.open("a") as f:
+            f.write(json.dumps(record) + "\n")
+        for key, value in record.items():
+            if key != "step" and isinstance(value, (int, float)) and math.isfinite(value):
+                self.tb.add_scalar(key, value, record["step"])
+
+    def close(self) -> None:
+        self.tb.close()

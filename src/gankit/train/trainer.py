@@ -1,0 +1,175 @@
+"""The training loop every recipe shares, readable top to bottom.
+
+build data, recipe (G, D, optimisers) and the batch stream
+restore the newest good checkpoint when resuming
+repeat: recipe.step() -> log, samples, checkpoint, time budget
+final checkpoint, samples and report
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from gankit import config, data
+from gankit.config import Config
+from gankit.data import BatchStream, DataSpec
+from gankit.errors import BadInput
+from gankit.recipes import RECIPES, Recipe
+from gankit.train import checkpoint
+from gankit.train.runlog import RunLog
+from gankit.viz.report import write_report
+from gankit.viz.samples import save_samples
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on (e.g. the losses became NaN); earlier checkpoints are kept."""
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise BadInput(f'train.device "{name}" asked for, but no CUDA GPU is visible: use "cpu".')
+    return torch.device(name)
+
+
+def build_recipe(cfg: Config, spec: DataSpec, device: torch.device) -> Recipe:
+    torch.manual_seed(cfg.train.seed)  # network initialisation
+    return RECIPES.get(cfg.recipe)(cfg, spec, device)
+
+
+def train(cfg: Config, out: Path, resume: bool = False) -> dict[str, Any]:
+    """Train (or resume) the run in `out`; returns where its samples and report are."""
+    out.mkdir(parents=True, exist_ok=True)
+    device = pick_device(cfg.train.device)
+    ds = data.build(cfg.data)
+    recipe = build_recipe(cfg, ds.spec, device)
+    stream = BatchStream(ds, cfg.train.batch_size, cfg.train.seed, device)
+    step, time_s = 0, 0.0
+    if resume:
+        step, time_s = restore(recipe, stream, out / "checkpoints")
+    config.save(cfg, out / "config.yaml")
+    log = RunLog(out, resume_step=step if resume else None)
+    start_step = step
+    fixed = fixed_noise(recipe, cfg.train.seed, 1000 if ds.kind == "points" else 64)
+    real_points = ds.to_model_range(ds.x[:2000]) if ds.kind == "points" else None
+
+    t = cfg.train
+    bar = tqdm(total=t.steps, initial=step, disable=not t.progress, unit="step", dynamic_ncols=True)
+    start, last_log, last_step = time.perf_counter(), time.perf_counter(), step
+    while step < t.steps:
+        stats = recipe.step(stream)
+        step += 1
+        bar.update(1)
+        elapsed = time.perf_counter() - start
+        out_of_time = t.budget_s is not None and elapsed >= t.budget_s
+        if step % t.log_every == 0 or step == t.steps or out_of_time:
+            now = time.perf_counter()
+            record = {"step": step, "time_s": round(time_s + elapsed, 3)}
+            record |= {k: float(v) for k, v in stats.items()}
+            record["steps_per_s"] = round((step - last_step) / max(now - last_log, 1e-9), 3)
+            last_log, last_step = now, step
+            check_finite(record, step, out)
+            log.write(record)
+            bar.set_postfix(
+                {k: f"{v:.3g}" for k, v in record.items() if k not in ("step", "time_s")}
+            )
+        if step % t.sample_every == 0:
+            save_samples(
+                recipe.generate(fixed),
+                out / "samples" / f"step-{step:08d}.png",
+                real_points,
+                f"step {step}",
+            )
+        if step % t.checkpoint_every == 0 and step != t.steps and not out_of_time:
+            save_checkpoint(recipe, stream, out, step, time_s + elapsed, ds.spec)
+        if out_of_time:
+            break
+    bar.close()
+    if step != start_step or not resume:
+        save_checkpoint(recipe, stream, out, step, time_s + time.perf_counter() - start, ds.spec)
+    final = out / "samples" / f"step-{step:08d}.png"
+    save_samples(recipe.generate(fixed), final, real_points, f"step {step}")
+    log.close()
+    report = write_report(out)
+    return {"run": out, "step": step, "samples": final, "report": report}
+
+
+def fixed_noise(recipe: Recipe, seed: int, n: int) -> torch.Tensor:
+    """The same latents every time a run draws its sample grids, so grids show progress."""
+    return recipe.noise(n, torch.Generator(device=recipe.device).manual_seed(seed + 2))
+
+
+def check_finite(record: dict[str, Any], step: int, out: Path) -> None:
+    bad = [k for k, v in record.items() if isinstance(v, float) and not math.isfinite(v)]
+    if bad:
+        raise TrainingError(
+            f"{', '.join(bad)} became non-finite at step {step}: lower optim.lr_d / optim.lr_g or "
+            f"add a penalty; the checkpoints in {out / 'checkpoints'} are from before and intact."
+        )
+
+
+def save_checkpoint(
+    recipe: Recipe, stream: BatchStream, out: Path, step: int, time_s: float, spec: DataSpec
+) -> None:
+    tensors: dict[str, torch.Tensor] = {}
+    for name, module in recipe.modules.items():
+        for key, value in module.state_dict().items():
+            if not torch.isfinite(value).all():
+                raise TrainingError(
+                    f"weight {name}.{key} is non-finite at step {step}: not saved; lower the "
+                    f"learning rates (optim.lr_d, optim.lr_g). Earlier checkpoints are intact."
+                )
+            tensors[f"module.{name}.{key}"] = value
+    optimizers = {
+        name: checkpoint.split_tensors(opt.state_dict(), f"optim.{name}", tensors)
+        for name, opt in recipe.optimizers.items()
+    }
+    for name, g in recipe.generators.items():
+        tensors[f"rng.{name}"] = g.get_state()
+    state = {
+        "time_s": time_s,
+        "stream": stream.state_dict(),
+        "optimizers": optimizers,
+        "data": {
+            "name": spec.name,
+            "kind": spec.kind,
+            "shape": list(spec.shape),
+            "class_names": list(spec.class_names),
+        },
+    }
+    checkpoint.save(out / "checkpoints", step, tensors, state, recipe.cfg.train.keep_checkpoints)
+
+
+def restore_modules(recipe: Recipe, tensors: dict[str, torch.Tensor]) -> None:
+    for name, module in recipe.modules.items():
+        prefix = f"module.{name}."
+        weights = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+        if name.endswith("_ema") and not weights:  # EMA switched on for a resumed run
+            module.load_state_dict(recipe.modules[name.removesuffix("_ema")].state_dict())
+            continue
+        try:
+            module.load_state_dict(weights)
+        except RuntimeError as e:
+            raise BadInput(
+                f"checkpoint does not fit network {name} as configured "
+                f"({str(e).splitlines()[0]}): keep nets.* as the run had them."
+            ) from None
+
+
+def restore(recipe: Recipe, stream: BatchStream, folder: Path) -> tuple[int, float]:
+    """Load the newest good checkpoint into recipe and stream; returns (step, time_s)."""
+    tensors, state, _ = checkpoint.load_latest(folder)
+    restore_modules(recipe, tensors)
+    for name, opt in recipe.optimizers.items():
+        opt.load_state_dict(checkpoint.join_tensors(state["optimizers"][name], tensors))
+    for name, g in recipe.generators.items():
+        g.set_state(tensors[f"rng.{name}"])
+    stream.load_state_dict(state["stream"])
+    return int(state["step"]), float(state["time_s"])

@@ -1,0 +1,1 @@
+"""Pictures of a run: sample grids, toy scatter plots, curves and the HTML report."""
