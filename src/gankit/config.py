@@ -68,7 +68,20 @@ class TrainConfig:
     checkpoint_every: int = 500
     keep_checkpoints: int = 3
     ema: float | None = None  # decay of an EMA copy of G (e.g. 0.999); None for none
+    on_nonfinite: str = "stop"  # NaN/Inf loss: stop | skip (the step) | rollback (to last ckpt)
     progress: bool = True
+
+
+@dataclass
+class EvalConfig:
+    every: int = 0  # evaluate the generator every N steps during training (0: only at the end)
+    at_end: bool = False  # evaluate once when training ends (the result is printed)
+    n: int = 2000  # generated samples per evaluation
+    metrics: list[str] = field(
+        default_factory=lambda: ["fid", "kid", "precision_recall", "classes"]
+    )
+    extractor: str = "own"  # own (gankit's evaluator for the dataset) | inception
+    inception_weights: str | None = None  # local weights file for the inception extractor
 
 
 @dataclass
@@ -79,6 +92,7 @@ class Config:
     loss: LossConfig = field(default_factory=LossConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
     description: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -96,6 +110,8 @@ _AT_LEAST = {
     "train.sample_every": (1, "a step interval"),
     "train.checkpoint_every": (1, "a step interval"),
     "train.keep_checkpoints": (1, "how many checkpoints to keep"),
+    "eval.every": (0, "a step interval (0 for off)"),
+    "eval.n": (2, "a number of samples"),
     "optim.lr_g": (0, "a learning rate"),
     "optim.lr_d": (0, "a learning rate"),
     "loss.penalty_weight": (0, "a penalty weight"),

@@ -80,6 +80,8 @@ def train(cfg: Config, out: Path, resume: bool = False) -> dict[str, Any]:
             bar.set_postfix(
                 {k: f"{v:.3g}" for k, v in record.items() if k not in ("step", "time_s")}
             )
+        if cfg.eval.every and step % cfg.eval.every == 0 and step != t.steps:
+            log.write({"step": step, "time_s": round(time_s + elapsed, 3)} | evaluate(recipe, cfg))
         if step % t.sample_every == 0:
             save_samples(
                 recipe.generate(fixed),
@@ -96,9 +98,22 @@ def train(cfg: Config, out: Path, resume: bool = False) -> dict[str, Any]:
         save_checkpoint(recipe, stream, out, step, time_s + time.perf_counter() - start, ds.spec)
     final = out / "samples" / f"step-{step:08d}.png"
     save_samples(recipe.generate(fixed), final, real_points, f"step {step}")
+    metrics = None
+    if cfg.eval.every or cfg.eval.at_end:
+        metrics = evaluate(recipe, cfg)
+        log.write(
+            {"step": step, "time_s": round(time_s + time.perf_counter() - start, 3)} | metrics
+        )
     log.close()
     report = write_report(out)
-    return {"run": out, "step": step, "samples": final, "report": report}
+    return {"run": out, "step": step, "samples": final, "report": report, "metrics": metrics}
+
+
+def evaluate(recipe: Recipe, cfg: Config) -> dict[str, Any]:
+    """The configured metrics of the generator (EMA when there is one), with their floors."""
+    from gankit.metrics import evaluate_generator  # heavy, and only when asked for
+
+    return evaluate_generator(recipe, cfg)
 
 
 def fixed_noise(recipe: Recipe, seed: int, n: int) -> torch.Tensor:
