@@ -93,6 +93,8 @@ class Config:
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    # Settings of the recipe itself (e.g. semi-supervised's `labelled`), checked by the recipe.
+    recipe_options: dict[str, Any] = field(default_factory=dict)
     description: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -171,6 +173,11 @@ def from_dict(raw: dict[str, Any]) -> Config:
         raise BadInput(f"config key data.channels = {cfg.data.channels}: use 1, 3 or null.")
     if len(cfg.optim.betas) != 2:
         raise BadInput("config key optim.betas must hold two numbers, e.g. [0.5, 0.999].")
+    if cfg.train.on_nonfinite not in ("stop", "skip", "rollback"):
+        raise BadInput(
+            f'config key train.on_nonfinite = "{cfg.train.on_nonfinite}": '
+            "use stop, skip or rollback."
+        )
     if cfg.train.ema is not None and not 0 < cfg.train.ema < 1:
         raise BadInput(f"config key train.ema = {cfg.train.ema}: use a decay in (0, 1) or null.")
     return cfg

@@ -36,6 +36,7 @@ class Recipe:
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.rng = torch.Generator(device=device).manual_seed(cfg.train.seed + 1)
         self.generators = {"noise": self.rng}
+        self.skipped_updates = 0  # updates dropped for a non-finite loss (train.on_nonfinite: skip)
 
     # -- building ---------------------------------------------------------------------------
     def build_net(self, role: str, num_classes: int = 0) -> nn.Module:
@@ -71,6 +72,20 @@ class Recipe:
         )
         for b_ema, b in zip(ema.buffers(), live.buffers()):
             b_ema.copy_(b)
+
+    def update(self, name: str, loss: Tensor) -> None:
+        """Back-propagate `loss` and step optimiser `name`.
+
+        With train.on_nonfinite "skip", an update whose loss is NaN/Inf is dropped before it can
+        reach the weights (one device sync per update, so only then).
+        """
+        opt = self.optimizers[name]
+        opt.zero_grad(set_to_none=True)
+        if self.cfg.train.on_nonfinite == "skip" and not torch.isfinite(loss):
+            self.skipped_updates += 1
+            return
+        loss.backward()
+        opt.step()
 
     # -- using ------------------------------------------------------------------------------
     def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:

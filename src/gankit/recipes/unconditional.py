@@ -41,9 +41,7 @@ class Unconditional(Recipe):
             loss = loss + self.cfg.loss.penalty_weight * self.penalty.term(
                 self.D, real, fake, self.rng
             )
-        self.optimizers["d"].zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizers["d"].step()
+        self.update("d", loss)
         if self.penalty.constraint is not None:
             self.penalty.constraint(self.D, self.cfg.loss.clip)
         return {
@@ -55,9 +53,7 @@ class Unconditional(Recipe):
     def g_update(self, fake: Tensor) -> dict[str, Tensor]:
         self.D.requires_grad_(False)  # G's step needs gradients through D, not for D's weights
         loss = self.game.g_loss(self.D(fake))
-        self.optimizers["g"].zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizers["g"].step()
+        self.update("g", loss)
         self.D.requires_grad_(True)
         self.update_ema()
         return {"g_loss": loss.detach()}

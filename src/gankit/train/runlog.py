@@ -26,13 +26,19 @@ def read(run: Path) -> list[dict[str, Any]]:
 
 class RunLog:
     def __init__(self, run: Path, resume_step: int | None = None) -> None:
+        self.run, self.path, self.tb = run, run / METRICS, None
+        self.rewind(resume_step)
+
+    def rewind(self, step: int | None) -> None:
+        """Forget what was logged after `step` (the checkpoint a run goes back to)."""
         from torch.utils.tensorboard import SummaryWriter  # slow import, only when training
 
-        self.path = run / METRICS
-        if resume_step is not None:  # drop what was logged after the checkpoint we resume from
-            kept = [r for r in read(run) if r.get("step", 0) <= resume_step]
+        if step is not None:
+            kept = [r for r in read(self.run) if r.get("step", 0) <= step]
             self.path.write_text("".join(json.dumps(r) + "\n" for r in kept))
-        self.tb = SummaryWriter(str(run), purge_step=resume_step)
+        if self.tb is not None:
+            self.tb.close()
+        self.tb = SummaryWriter(str(self.run), purge_step=step)
 
     def write(self, record: dict[str, Any]) -> None:
         with self.path.open("a") as f:

@@ -9,6 +9,7 @@ final checkpoint, samples and report
 from __future__ import annotations
 
 import math
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from gankit.config import Config
 from gankit.data import BatchStream, DataSpec
 from gankit.errors import BadInput
 from gankit.recipes import RECIPES, Recipe
+from gankit.recipes.conditional import save_class_grid  # issue 4: per-class sample grids
 from gankit.train import checkpoint
 from gankit.train.runlog import RunLog
 from gankit.viz.report import write_report
@@ -63,8 +65,16 @@ def train(cfg: Config, out: Path, resume: bool = False) -> dict[str, Any]:
     t = cfg.train
     bar = tqdm(total=t.steps, initial=step, disable=not t.progress, unit="step", dynamic_ncols=True)
     start, last_log, last_step = time.perf_counter(), time.perf_counter(), step
+    rollbacks = 0
     while step < t.steps:
         stats = recipe.step(stream)
+        if t.on_nonfinite == "rollback" and not all(torch.isfinite(v) for v in stats.values()):
+            rollbacks += 1
+            step = rollback(recipe, stream, out, step, rollbacks)
+            log.rewind(step)
+            bar.reset(t.steps)
+            bar.update(step)
+            continue
         step += 1
         bar.update(1)
         elapsed = time.perf_counter() - start
@@ -75,11 +85,12 @@ def train(cfg: Config, out: Path, resume: bool = False) -> dict[str, Any]:
             record |= {k: float(v) for k, v in stats.items()}
             record["steps_per_s"] = round((step - last_step) / max(now - last_log, 1e-9), 3)
             last_log, last_step = now, step
+            if t.on_nonfinite == "skip":
+                record["skipped_updates"] = recipe.skipped_updates
+                record = {k: v if _finite(v) else None for k, v in record.items()}
             check_finite(record, step, out)
             log.write(record)
-            bar.set_postfix(
-                {k: f"{v:.3g}" for k, v in record.items() if k not in ("step", "time_s")}
-            )
+            bar.set_postfix(progress_fields(record))
         if cfg.eval.every and step % cfg.eval.every == 0 and step != t.steps:
             log.write({"step": step, "time_s": round(time_s + elapsed, 3)} | evaluate(recipe, cfg))
         if step % t.sample_every == 0:
@@ -89,6 +100,8 @@ def train(cfg: Config, out: Path, resume: bool = False) -> dict[str, Any]:
                 real_points,
                 f"step {step}",
             )
+            # issue 4: per-class grid (one row per class) for conditional recipes; no-op otherwise
+            save_class_grid(recipe, fixed, out / "samples" / f"classes-step-{step:08d}.png")
         if step % t.checkpoint_every == 0 and step != t.steps and not out_of_time:
             save_checkpoint(recipe, stream, out, step, time_s + elapsed, ds.spec)
         if out_of_time:
@@ -98,6 +111,7 @@ def train(cfg: Config, out: Path, resume: bool = False) -> dict[str, Any]:
         save_checkpoint(recipe, stream, out, step, time_s + time.perf_counter() - start, ds.spec)
     final = out / "samples" / f"step-{step:08d}.png"
     save_samples(recipe.generate(fixed), final, real_points, f"step {step}")
+    save_class_grid(recipe, fixed, out / "samples" / f"classes-step-{step:08d}.png")  # issue 4
     metrics = None
     if cfg.eval.every or cfg.eval.at_end:
         metrics = evaluate(recipe, cfg)
@@ -116,18 +130,59 @@ def evaluate(recipe: Recipe, cfg: Config) -> dict[str, Any]:
     return evaluate_generator(recipe, cfg)
 
 
+PROGRESS_NAMES = {"d_real": "D(x)", "d_fake": "D(G(z))", "steps_per_s": "step/s"}
+
+
+def progress_fields(record: dict[str, Any]) -> dict[str, str]:
+    """The progress bar's view of a log record: losses, D(x), D(G(z)), speed."""
+    return {
+        PROGRESS_NAMES.get(k, k): f"{v:.3g}"
+        for k, v in record.items()
+        if k not in ("step", "time_s") and isinstance(v, (int, float))
+    }
+
+
 def fixed_noise(recipe: Recipe, seed: int, n: int) -> torch.Tensor:
     """The same latents every time a run draws its sample grids, so grids show progress."""
     return recipe.noise(n, torch.Generator(device=recipe.device).manual_seed(seed + 2))
 
 
+def _finite(value: Any) -> bool:
+    return not isinstance(value, float) or math.isfinite(value)
+
+
 def check_finite(record: dict[str, Any], step: int, out: Path) -> None:
-    bad = [k for k, v in record.items() if isinstance(v, float) and not math.isfinite(v)]
+    """train.on_nonfinite "stop": end the run, before any non-finite weight is saved."""
+    bad = [k for k, v in record.items() if not _finite(v)]
     if bad:
         raise TrainingError(
             f"{', '.join(bad)} became non-finite at step {step}: lower optim.lr_d / optim.lr_g or "
             f"add a penalty; the checkpoints in {out / 'checkpoints'} are from before and intact."
         )
+
+
+MAX_ROLLBACKS = 3
+
+
+def rollback(recipe: Recipe, stream: BatchStream, out: Path, step: int, count: int) -> int:
+    """train.on_nonfinite "rollback": back to the newest checkpoint with halved learning rates."""
+    if count > MAX_ROLLBACKS or not checkpoint.list_steps(out / "checkpoints"):
+        why = "no checkpoint to go back to" if count == 1 else f"{MAX_ROLLBACKS} rollbacks"
+        raise TrainingError(
+            f"losses became non-finite at step {step + 1} ({why}): lower optim.lr_d / "
+            f"optim.lr_g or add a penalty."
+        )
+    lrs = {name: [g["lr"] for g in opt.param_groups] for name, opt in recipe.optimizers.items()}
+    back_to, _ = restore(recipe, stream, out / "checkpoints")
+    for name, opt in recipe.optimizers.items():
+        for group, lr in zip(opt.param_groups, lrs[name]):
+            group["lr"] = 0.5 * lr
+    tqdm.write(
+        f"gankit: non-finite loss at step {step + 1}: rolled back to step {back_to} with the "
+        f"learning rates halved (rollback {count} of at most {MAX_ROLLBACKS}).",
+        file=sys.stderr,
+    )
+    return back_to
 
 
 def save_checkpoint(
@@ -183,7 +238,13 @@ def restore(recipe: Recipe, stream: BatchStream, folder: Path) -> tuple[int, flo
     tensors, state, _ = checkpoint.load_latest(folder)
     restore_modules(recipe, tensors)
     for name, opt in recipe.optimizers.items():
-        opt.load_state_dict(checkpoint.join_tensors(state["optimizers"][name], tensors))
+        try:
+            opt.load_state_dict(checkpoint.join_tensors(state["optimizers"][name], tensors))
+        except (KeyError, ValueError) as e:
+            raise BadInput(
+                f"the checkpoint's {name} optimiser state does not fit optim.name "
+                f'"{recipe.cfg.optim.name}" ({type(e).__name__}: {e}): keep the run\'s optimiser.'
+            ) from None
     for name, g in recipe.generators.items():
         g.set_state(tensors[f"rng.{name}"])
     stream.load_state_dict(state["stream"])

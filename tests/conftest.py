@@ -1,0 +1,72 @@
+"""Shared test fixtures: tiny configs that train in seconds on 2 CPU cores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+torch.set_num_threads(1)  # tests run side by side (pytest -n 2): one thread each
+
+
+def tiny_ring(steps: int = 200) -> dict:
+    return {
+        "data": {"name": "ring", "options": {"n": 4096}},
+        "nets": {
+            "g": "mlp",
+            "d": "mlp",
+            "z_dim": 2,
+            "g_options": {"hidden": [64, 64]},
+            "d_options": {"hidden": [64, 64]},
+        },
+        "optim": {"lr_g": 1e-3, "lr_d": 1e-3},
+        "train": {
+            "steps": steps,
+            "batch_size": 128,
+            "log_every": 50,
+            "sample_every": 100,
+            "checkpoint_every": 100,
+            "progress": False,
+        },
+    }
+
+
+def tiny_digits(steps: int = 20) -> dict:
+    return {
+        "data": {"name": "digits", "size": 28},
+        "nets": {
+            "g": "dcgan",
+            "d": "dcgan",
+            "z_dim": 16,
+            "g_options": {"width": 8},
+            "d_options": {"width": 8},
+        },
+        "train": {
+            "steps": steps,
+            "batch_size": 16,
+            "log_every": 10,
+            "sample_every": 10,
+            "checkpoint_every": 10,
+            "progress": False,
+        },
+    }
+
+
+@pytest.fixture
+def write_config(tmp_path: Path):
+    def write(raw: dict, name: str = "cfg.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(yaml.safe_dump(raw))
+        return path
+
+    return write
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path_factory, monkeypatch):
+    """Keep every cache (evaluators, unpacked datasets) out of the user's home."""
+    root = tmp_path_factory.getbasetemp() / "cache"
+    monkeypatch.setenv("GANKIT_CACHE", str(root))
+    monkeypatch.setenv("GANKIT_DATA", str(root / "data"))

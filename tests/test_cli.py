@@ -1,0 +1,86 @@
+"""The `gankit` command: exit codes, one-line errors, export format, list."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import tiny_ring
+
+from gankit.cli import main
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "gankit", *args], capture_output=True, text=True)
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (["nets.g=dcgn"], 'unknown network "dcgn". Did you mean "dcgan"?'),
+        (["train.stpes=5"], 'unknown config key "train.stpes". Did you mean "train.steps"?'),
+        (
+            ["data.name=image-folder", "data.options={}", "data.root=/no/such/folder"],
+            "image folder /no/such/folder does not exist",
+        ),
+        (["loss.name=wgan-pg"], 'unknown loss "wgan-pg". Did you mean "wgan-gp"?'),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(write_config, tmp_path, overrides, message):
+    path = write_config(tiny_ring())
+    args = ["train", str(path), "--out", str(tmp_path / "run")]
+    for item in overrides:
+        args += ["--set", item]
+    done = run_cli(*args)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], done.stderr
+    assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def test_train_sample_resume_list(write_config, tmp_path, capsys):
+    path = write_config(tiny_ring(steps=100))
+    run = tmp_path / "run"
+    assert main(["train", str(path), "--out", str(run)]) == 0
+    assert "samples:" in capsys.readouterr().out
+    # An existing run is never overwritten.
+    assert main(["train", str(path), "--out", str(run)]) == 2
+    assert "gankit resume" in capsys.readouterr().err
+    assert main(["sample", str(run), "--n", "7", "--out", str(tmp_path / "s.npz")]) == 0
+    points = np.load(tmp_path / "s.npz")["points"]
+    assert points.dtype == np.float32 and points.shape == (7, 2)
+    assert main(["resume", str(run), "--set", "train.steps=150"]) == 0
+    assert "trained to step 150" in capsys.readouterr().out
+    assert (
+        main(["sample", str(run), "--n", "2", "--out", str(tmp_path / "t.npz"), "--class", "1"])
+        == 2
+    )
+    assert main(["list"]) == 0
+    listing = capsys.readouterr().out
+    for name in (
+        "digits",
+        "ring",
+        "fashion-mnist",
+        "mlp",
+        "dcgan",
+        "minimax",
+        "non-saturating",
+        "lsgan",
+        "wgan",
+        "wgan-gp",
+        "hinge",
+        "gp",
+        "clip",
+        "unconditional",
+    ):
+        assert f"  {name} " in listing
+
+
+def test_not_a_run_directory(tmp_path, capsys):
+    assert main(["sample", str(tmp_path), "--out", str(tmp_path / "x.npz")]) == 2
+    assert "not a gankit run directory" in capsys.readouterr().err
+
+
+def test_help_shows_defaults_and_an_example():
+    done = run_cli("sample", "--help")
+    assert done.returncode == 0 and "(default: 64)" in done.stdout and "example:" in done.stdout
