@@ -1,0 +1,23 @@
+"""Evaluation: feature extractors (own classifier, Inception from a local file), FID / KID / IS /
+precision-recall / density-coverage / class coverage, mode counting, floors and protocol records.
+
+Heavy parts load on first use, so `gankit --help` (which imports metrics.commands) stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["evaluate_generator", "evaluate_samples", "check_comparable"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("evaluate_generator", "evaluate_samples"):
+        from gankit.metrics import evaluate
+
+        return getattr(evaluate, name)
+    if name == "check_comparable":
+        from gankit.metrics.protocol import check_comparable
+
+        return check_comparable
+    raise AttributeError(f"module 'gankit.metrics' has no attribute {name!r}")
