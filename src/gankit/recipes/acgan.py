@@ -1,0 +1,62 @@
+"""Auxiliary-classifier GAN (Odena et al. 2017): D also names the class, and G is rewarded for
+images D classifies as the class it was asked for.
+
+With L_S the game's loss on the real/fake head and L_C = CE(C(x), y) + CE(C(G(z, c)), c):
+D minimises L_S + w L_C, G minimises its game loss + w CE(C(G(z, c)), c).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from gankit.config import Config
+from gankit.data import DataSpec
+from gankit.losses import d_output_mean
+from gankit.recipes.base import RECIPES
+from gankit.recipes.conditional import LabelledRecipe
+
+
+def class_loss(class_logits: Tensor, labels: Tensor) -> Tensor:
+    """-E[log P(C = y | x)]: softmax cross-entropy of D's class head."""
+    return F.cross_entropy(class_logits, labels)
+
+
+@RECIPES.register("acgan")
+class ACGAN(LabelledRecipe):
+    """ACGAN: D has a real/fake head and a softmax class head; G and D both learn the class loss."""
+
+    head = "aux"
+    options = {"class_weight": 1.0}  # w: the class loss against the game's
+
+    def __init__(self, cfg: Config, spec: DataSpec, device: torch.device) -> None:
+        super().__init__(cfg, spec, device)
+        self.build_conditional_pair()
+
+    def d_update(self, real: Tensor, y: Tensor, fake: Tensor, c: Tensor) -> dict[str, Tensor]:
+        (real_logits, real_classes), (fake_logits, fake_classes) = (
+            self.D.heads(real),
+            self.D.heads(fake),
+        )
+        l_s = self.game.d_loss(real_logits, fake_logits)
+        l_c = class_loss(real_classes, y) + class_loss(fake_classes, c)
+        loss = l_s + self.opts["class_weight"] * l_c + self.penalty_of(self.D, real, fake)
+        self.descend("d", loss)
+        return {
+            "d_loss": loss.detach(),
+            "d_class_loss": l_c.detach(),
+            "d_class_acc": (real_classes.argmax(1) == y).float().mean(),
+            "d_real": d_output_mean(self.game, real_logits.detach()),
+            "d_fake": d_output_mean(self.game, fake_logits.detach()),
+        }
+
+    def g_update(self, fake: Tensor, c: Tensor) -> dict[str, Tensor]:
+        self.D.requires_grad_(False)
+        logits, classes = self.D.heads(fake)
+        l_c = class_loss(classes, c)
+        loss = self.game.g_loss(logits) + self.opts["class_weight"] * l_c
+        self.descend("g", loss)
+        self.D.requires_grad_(True)
+        self.update_ema()
+        return {"g_loss": loss.detach(), "g_class_loss": l_c.detach()}

@@ -1,0 +1,177 @@
+"""What the label-aware recipes share (cgan, projection, acgan, semi-supervised): a labelled
+dataset, G and D built with the head each family needs, labels drawn for fakes, recipe options,
+and the per-class sample grid the trainer saves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torchvision.utils import save_image
+
+from gankit import nets
+from gankit.config import Config
+from gankit.data import BatchStream, DataSpec
+from gankit.errors import BadInput, closest
+from gankit.recipes.base import Recipe, read_options
+
+
+class LabelledRecipe(Recipe):
+    """A recipe that trains on the dataset's labels.
+
+    Subclasses set `head` (D's conditioning: concat | projection | aux | classes), `conditional`
+    (whether G takes labels, so `sample --class` works) and `options` (recipe_options and their
+    defaults).
+    """
+
+    head = "concat"
+    conditional = True
+    options: dict[str, Any] = {}
+
+    def __init__(self, cfg: Config, spec: DataSpec, device: torch.device) -> None:
+        super().__init__(cfg, spec, device)
+        if spec.num_classes == 0:
+            raise BadInput(
+                f'recipe {cfg.recipe} trains on labels, but dataset "{spec.name}" has none: '
+                f"use a labelled dataset (digits, mnist, fashion-mnist, cifar10, an image folder "
+                f"with one sub-folder per class) or recipe: unconditional."
+            )
+        self.num_classes = spec.num_classes
+        self.opts = read_options(cfg, self.options)
+
+    # -- building ---------------------------------------------------------------------------
+    def build_labelled(self, role: str) -> nn.Module:
+        """G(z, y) or D with this family's head (the recipe owns nets.d_options.conditioning)."""
+        n = self.cfg.nets
+        options = dict(n.g_options if role == "g" else n.d_options)
+        if role == "d":
+            asked = options.setdefault("conditioning", self.head)
+            if asked != self.head:
+                raise BadInput(
+                    f"recipe {self.cfg.recipe} sets its discriminator's head itself "
+                    f"({self.head}), but nets.d_options.conditioning is {asked}: remove it."
+                )
+        net = nets.build(
+            getattr(n, role), role, self.spec.shape, n.z_dim, self.num_classes, **options
+        )
+        return net.to(self.device)
+
+    def add_optimizers(self) -> None:
+        self.optimizers.update(
+            g=self.optimizer(self.modules["g"], self.cfg.optim.lr_g),
+            d=self.optimizer(self.modules["d"], self.cfg.optim.lr_d),
+        )
+
+    def build_conditional_pair(self) -> None:
+        """G(z, y) and D with this family's head, their optimisers and G's EMA (cgan, acgan)."""
+        self.G, self.D = self.build_labelled("g"), self.build_labelled("d")
+        self.modules.update(g=self.G, d=self.D)
+        self.add_optimizers()
+        self.add_ema()
+
+    def step(self, stream: BatchStream) -> dict[str, Tensor]:
+        """n_critic D steps on (real, its labels) vs (G(z, c), c) for uniform classes c, then one
+        G step on the last fake batch (the same shape as the unconditional step)."""
+        n_critic = self.cfg.train.n_critic
+        for i in range(n_critic):
+            real, y = stream.next()
+            c = self.fake_labels(len(real))
+            # Only the last fake batch needs a graph: the G step reuses it.
+            with torch.set_grad_enabled(i == n_critic - 1):
+                fake = self.G(self.noise(len(real)), c)
+            stats = self.d_update(real, y, fake.detach(), c)
+        return stats | self.g_update(fake, c)
+
+    # -- training helpers -------------------------------------------------------------------
+    def fake_labels(self, n: int) -> Tensor:
+        """Classes for a fake batch, uniform (the recipe's random stream, so resume is exact)."""
+        return torch.randint(self.num_classes, (n,), device=self.device, generator=self.rng)
+
+    def penalty_of(self, critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor) -> Tensor:
+        """The configured gradient penalty, weighted, for a critic with its labels bound."""
+        if self.penalty.term is None:
+            return torch.zeros((), device=self.device)
+        return self.cfg.loss.penalty_weight * self.penalty.term(critic, real, fake, self.rng)
+
+    def descend(self, name: str, loss: Tensor) -> None:
+        """One optimiser step of network `name` on `loss` (D's weight constraint after it)."""
+        self.update(name, loss)  # the base's step (it drops non-finite updates when asked)
+        if name == "d" and self.penalty.constraint is not None:
+            self.penalty.constraint(self.modules["d"], self.cfg.loss.clip)
+
+    # -- using ------------------------------------------------------------------------------
+    def balanced_labels(self, n: int) -> Tensor:
+        """0, 1, ..., K-1, 0, 1, ...: every class equally often (up to one)."""
+        return torch.arange(n, device=self.device) % self.num_classes
+
+    def sample_grid_labels(self, per_class: int) -> Tensor | None:
+        """Labels of a grid with one row per class (None when G takes no labels)."""
+        if not self.conditional:
+            return None
+        return torch.arange(self.num_classes, device=self.device).repeat_interleave(per_class)
+
+    @torch.no_grad()
+    def generate(self, z: Tensor, labels: Tensor | None = None, ema: bool = True) -> Tensor:
+        """Samples from G; a conditional G without labels draws a balanced spread of classes."""
+        if self.conditional and labels is None:
+            labels = self.balanced_labels(len(z))
+        return super().generate(z, labels if self.conditional else None, ema)
+
+
+def save_class_grid(recipe: Recipe, z: Tensor, path: Path, per_class: int = 10) -> None:
+    """A PNG with one row per class, the same latents down each column (conditional G only)."""
+    labels = getattr(recipe, "sample_grid_labels", lambda n: None)(per_class)
+    if labels is None:
+        return
+    z = z[:per_class].repeat(recipe.num_classes, 1)
+    images = recipe.generate(z, labels).float().cpu()
+    if images.dim() != 4:  # toy points have no picture grid
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_image(images, path, nrow=per_class, normalize=True, value_range=(-1, 1), padding=1)
+
+
+def class_index(spec: DataSpec, wanted: int | str) -> int:
+    """A class given by index or name (a name matching exactly wins over reading it as a number)."""
+    names = list(spec.class_names)
+    listing = ", ".join(f"{i} {name}" for i, name in enumerate(names))
+    if isinstance(wanted, str) and wanted in names:
+        return names.index(wanted)
+    if isinstance(wanted, str):
+        folded = [n.casefold() for n in names]
+        if wanted.casefold() in folded:
+            return folded.index(wanted.casefold())
+        try:
+            wanted = int(wanted)
+        except ValueError:
+            raise BadInput(
+                f'--class "{wanted}": no such class.{closest(wanted, names)} Classes: {listing}.'
+            ) from None
+    if not 0 <= wanted < len(names):
+        raise BadInput(
+            f"--class {wanted} is out of range: this run has {len(names)} classes, "
+            f"0..{len(names) - 1} ({listing})."
+        )
+    return wanted
+
+
+def sample_labels(recipe: Recipe, n: int, wanted: int | str | None) -> Tensor | None:
+    """Labels for n samples: all of one class, a balanced spread, or None (G takes no labels)."""
+    if not getattr(recipe, "conditional", False):
+        if wanted is None:
+            return None
+        if recipe.spec.num_classes == 0:
+            raise BadInput(
+                f'this run\'s dataset "{recipe.spec.name}" has no labels, so there is no class '
+                f"to ask for: drop --class."
+            )
+        raise BadInput(
+            f"this run's recipe ({recipe.cfg.recipe}) does not condition G on a class: drop "
+            f"--class, or train a cgan, acgan or projection recipe."
+        )
+    if wanted is None:
+        return recipe.balanced_labels(n)
+    return torch.full((n,), class_index(recipe.spec, wanted), device=recipe.device)
