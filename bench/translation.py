@@ -1,0 +1,179 @@
+"""Translation benchmarks (issue 5), each a short CPU training run measured on held-out data with
+gankit's own evaluator classifier (features for FID, classes for "class kept").
+
+    python bench/translation.py [--budget 150] [--n 2000] [--only pix2pix,cyclegan,stargan,cogan]
+
+pix2pix   edges -> Fashion-MNIST: L1 and FID of G(edges) against the test items, for the GAN and
+          for an L1-only U-Net (recipe_options.adversarial=false) given the same wall-clock budget.
+cyclegan  items <-> inverted items: cycle error |G_BA(G_AB(x)) - x|; inverted test items -> items:
+          FID against the test items and the share whose evaluator class is the item's own.
+stargan   plain / inverted / edges domains: the same, translating inverted and edges test items
+          to plain; cycle error plain -> inverted -> plain.
+cogan     digits and negatives: the share of pairs (one z) whose two images get the same class
+          (the negative inverted back first).
+Prints one JSON object per benchmark, then a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from functools import partial
+from pathlib import Path
+
+import torch
+
+from gankit import api, data
+from gankit.config import DataConfig
+from gankit.data.translation import edges, inverted
+from gankit.metrics import evaluator
+from gankit.metrics.distances import fid
+
+CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+
+
+def train(name: str, out: Path, budget: float, extra: tuple[str, ...] = ()) -> api.LoadedRun:
+    """A run of configs/NAME.yaml stopped by the wall-clock budget; its trained recipe."""
+    overrides = ["train.steps=1000000", f"train.budget_s={budget}", "train.progress=false"]
+    api.train(CONFIGS / f"{name}.yaml", out, [*overrides, *extra])
+    return api.load(out)
+
+
+def model_range(x: torch.Tensor) -> torch.Tensor:
+    return x.float().div(127.5).sub(1.0)
+
+
+def chunked(fn, x: torch.Tensor, size: int = 500) -> torch.Tensor:
+    return torch.cat([fn(part) for part in x.split(size)])
+
+
+def embed(ev: evaluator.Evaluator, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Model-range images -> the evaluator's (features, class probabilities)."""
+    return ev.embed(api.to_uint8(x))
+
+
+def own_evaluator(name: str, auto_train: bool = False) -> evaluator.Evaluator | None:
+    """The cached evaluator, or None: the FID and class numbers are then left out, not faked."""
+    try:
+        return evaluator.load(DataConfig(name, 28, 1), 1, auto_train=auto_train)
+    except Exception as e:  # not trained yet: `gankit evaluator train --dataset NAME`
+        print(f"no evaluator for {name} ({e}); FID and classes are skipped", file=sys.stderr)
+        return None
+
+
+def base_test(name: str, n: int) -> data.Dataset:
+    ds = data.build(DataConfig(name, 28, 1), "test")
+    return data.Dataset(name, ds.x[:n], "image", ds.y[:n], ds.class_names)
+
+
+def translated_scores(ev, recipe, inputs: torch.Tensor, to: str, items, real_feats) -> dict:
+    """FID of the translations against the real items and the share keeping the item's class."""
+    if ev is None:
+        return {}
+    out = chunked(lambda x: recipe.translate(x, to), model_range(inputs))
+    feats, probs = embed(ev, out)
+    kept = float((probs.argmax(1) == items.y).float().mean())
+    return {"fid": round(fid(real_feats, feats), 3), "class_kept": round(kept, 4)}
+
+
+def bench_pix2pix(out: Path, budget: float, n: int) -> dict:
+    items = base_test("fashion-mnist", n)
+    ev = own_evaluator("fashion-mnist")
+    real_feats = embed(ev, model_range(items.x))[0] if ev else None
+    result = {"benchmark": "pix2pix edges -> fashion-mnist", "budget_s": budget, "n": n}
+    for label, extra in (("gan", ()), ("l1_only", ("recipe_options.adversarial=false",))):
+        loaded = train("pix2pix-edges-fashion", out / f"pix2pix-{label}", budget, extra)
+        fake = chunked(partial(loaded.recipe.translate, to="B"), model_range(edges(items.x)))
+        result[label] = {
+            "steps": loaded.step,
+            "l1": round(float((fake - model_range(items.x)).abs().mean()), 4),
+        }
+        if ev is not None:
+            result[label]["fid"] = round(fid(real_feats, embed(ev, fake)[0]), 3)
+    return result
+
+
+def bench_cyclegan(out: Path, budget: float, n: int) -> dict:
+    items = base_test("fashion-mnist", n)
+    ev = own_evaluator("fashion-mnist")
+    real_feats = embed(ev, model_range(items.x))[0] if ev else None
+    loaded = train("cyclegan-fashion", out / "cyclegan", budget)
+    r = loaded.recipe
+    x = model_range(items.x)
+    back = chunked(lambda v: r.translate(r.translate(v, "B"), "A"), x)
+    return {
+        "benchmark": "cyclegan fashion-mnist <-> inverted",
+        "budget_s": budget,
+        "steps": loaded.step,
+        "n": n,
+        "cycle_l1": round(float((back - x).abs().mean()), 4),
+        "inverted_to_item": translated_scores(ev, r, inverted(items.x), "A", items, real_feats),
+    }
+
+
+def bench_stargan(out: Path, budget: float, n: int) -> dict:
+    items = base_test("fashion-mnist", n)
+    ev = own_evaluator("fashion-mnist")
+    real_feats = embed(ev, model_range(items.x))[0] if ev else None
+    loaded = train("stargan-fashion", out / "stargan", budget)
+    r = loaded.recipe
+    x = model_range(items.x)
+    back = chunked(lambda v: r.translate(r.translate(v, "inverted"), "plain"), x)
+    return {
+        "benchmark": "stargan fashion-mnist plain / inverted / edges",
+        "budget_s": budget,
+        "steps": loaded.step,
+        "n": n,
+        "cycle_l1": round(float((back - x).abs().mean()), 4),
+        "inverted_to_plain": translated_scores(
+            ev, r, inverted(items.x), "plain", items, real_feats
+        ),
+        "edges_to_plain": translated_scores(ev, r, edges(items.x), "plain", items, real_feats),
+    }
+
+
+def bench_cogan(out: Path, budget: float, n: int) -> dict:
+    ev = own_evaluator("digits", auto_train=True)  # a small set: trained on the spot if missing
+    loaded = train("cogan-digits", out / "cogan", budget)
+    pairs = torch.from_numpy(api.sample(loaded, n, seed=1)["images"])  # (n, 1, 28, 56): A | B
+    a, b = pairs[..., :28], 255 - pairs[..., 28:]  # the negative inverted back
+    agree = ev.embed(a)[1].argmax(1) == ev.embed(b)[1].argmax(1) if ev else torch.tensor([])
+    return {
+        "benchmark": "cogan digits | negatives",
+        "budget_s": budget,
+        "steps": loaded.step,
+        "n": n,
+        "pairs_same_class": round(float(agree.float().mean()), 4),
+    }
+
+
+BENCHES = {
+    "pix2pix": bench_pix2pix,
+    "cyclegan": bench_cyclegan,
+    "stargan": bench_stargan,
+    "cogan": bench_cogan,
+}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--budget", type=float, default=150.0, help="training seconds per run")
+    p.add_argument("--n", type=int, default=2000, help="held-out items per measurement")
+    p.add_argument("--only", default=",".join(BENCHES), help="comma-separated benchmarks")
+    p.add_argument("--out", default="runs/bench-translation", help="folder for the runs")
+    a = p.parse_args()
+    torch.manual_seed(0)
+    results = []
+    for name in a.only.split(","):
+        result = BENCHES[name](Path(a.out), a.budget, a.n)
+        print(json.dumps(result), flush=True)
+        results.append(result)
+    print("\n| benchmark | result |\n|---|---|", file=sys.stdout)
+    for r in results:
+        body = {k: v for k, v in r.items() if k != "benchmark"}
+        print(f"| {r['benchmark']} | `{json.dumps(body)}` |")
+
+
+if __name__ == "__main__":
+    main()
