@@ -1,0 +1,1 @@
+"""Diagnostics of training: the doctor, gradient norms and detectors."""

@@ -1,0 +1,106 @@
+"""The training doctor (issue 8): its rules, that it fires on runs built to fail, stays quiet on a
+healthy one, and leaves training untouched."""
+
+import json
+
+import torch
+from conftest import tiny_ring
+
+from gankit import api, config
+from gankit.diagnostics import doctor as dr
+from gankit.diagnostics.gradnorm import generator_gradient_norm
+from gankit.nets import build
+
+
+class Stub:
+    """What the rules read of a Doctor: the config and the game."""
+
+    def __init__(self, loss: str = "non-saturating", steps: int = 1000) -> None:
+        raw = tiny_ring(steps)
+        raw["loss"] = {"name": loss}
+        self.cfg = config.from_dict(raw)
+        from gankit.losses import LOSSES
+
+        self.game = LOSSES.get(loss)()
+
+
+def history(**series):
+    n = len(next(iter(series.values())))
+    return [{"step": 100 * (i + 1)} | {k: v[i] for k, v in series.items()} for i in range(n)]
+
+
+def test_collapse_needs_a_fall_not_just_low_diversity():
+    rising = history(diversity=[0.05, 0.1, 0.2, 0.3, 0.35])  # a fresh G spreading out
+    assert dr.mode_collapse(rising, 500, Stub()) is None
+    fallen = history(diversity=[0.2, 0.9, 0.3, 0.2, 0.1])
+    event = dr.mode_collapse(fallen, 500, Stub())
+    assert event and event.check == "mode-collapse" and event.fixes
+    point = history(diversity=[0.0, 0.001, 0.0, 0.0])  # collapsed from the start (too high lr)
+    assert dr.mode_collapse(point, 400, Stub()).check == "mode-collapse"
+
+
+def test_discriminator_wins_for_minimax_and_for_vanished_gradients():
+    low = history(d_fake=[0.3, 0.01, 0.01], g_grad_norm=[1.0, 0.5, 0.5])
+    assert dr.discriminator_wins(low, 300, Stub("minimax")).check == "discriminator-wins"
+    assert dr.discriminator_wins(low, 300, Stub()) is None  # -log D: the gradient is still there
+    vanished = history(d_fake=[0.3, 0.01, 0.01], g_grad_norm=[1.0, 0.5, 0.01])
+    assert dr.discriminator_wins(vanished, 300, Stub()) is not None
+    assert dr.discriminator_wins(low, 300, Stub("wgan-gp")) is None  # not a probability
+
+
+def test_oscillation_and_nonfinite():
+    calm = history(d_loss=[1.3, 1.35, 1.28, 1.33, 1.3, 1.36, 1.29, 1.31])
+    assert dr.oscillation(calm, 800, Stub()) is None
+    wild = history(d_loss=[0.1, 2.5, 0.2, 3.0, 0.1, 2.8, 0.3, 2.9])
+    assert dr.oscillation(wild, 800, Stub()).check == "oscillation"
+    assert dr.nonfinite(history(d_loss=[float("nan")]), 100, Stub()).check == "nonfinite"
+    assert dr.nonfinite(history(d_loss=[1.0]), 100, Stub()) is None
+
+
+def test_gradient_norm_leaves_no_trace():
+    torch.manual_seed(0)
+    g = build("dcgan", "g", (1, 28, 28), 8, width=8)
+    d = build("dcgan", "d", (1, 28, 28), 8, width=8)
+    before = [b.clone() for b in (*g.buffers(), *d.buffers())]
+    z = torch.randn(4, 8, generator=torch.Generator().manual_seed(0))
+    norm = generator_gradient_norm(g, d, lambda f: -f.mean(), z)
+    assert norm > 0
+    assert all(p.grad is None for p in (*g.parameters(), *d.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(before, (*g.buffers(), *d.buffers())))
+    assert all(p.requires_grad for p in d.parameters())
+
+
+def events(run):
+    lines = (run / "metrics.jsonl").read_text().splitlines()
+    return [e for r in map(json.loads, lines) for e in r.get("doctor", [])]
+
+
+def test_fires_when_the_minimax_d_wins(tmp_path, capsys):
+    raw = tiny_ring(steps=120)
+    raw["loss"] = {"name": "minimax"}
+    raw["optim"] = {"lr_g": 1e-4, "lr_d": 5e-3}
+    raw["train"].update(n_critic=5, log_every=20)
+    run = api.train(config.from_dict(raw), tmp_path / "run")["run"]
+    found = events(run)
+    assert "discriminator-wins" in {e["check"] for e in found}
+    assert "the discriminator wins" in capsys.readouterr().err
+    assert "doctor events" in (run / "report.html").read_text().lower()
+
+
+def test_quiet_on_the_shipped_ring_config_run_briefly(tmp_path):
+    path = config.load("configs/ring.yaml")
+    sets = ["train.steps=200", "train.log_every=40", "train.progress=false"]
+    run = api.train(path, tmp_path / "run", sets)["run"]
+    assert events(run) == []
+    record = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
+    assert record["g_grad_norm"] > 0 and 0 < record["diversity"] < 3
+
+
+def test_doctor_does_not_change_training(tmp_path, monkeypatch):
+    raw = tiny_ring(steps=100)
+    raw["train"]["log_every"] = 10
+    with_doctor = api.train(config.from_dict(raw), tmp_path / "a")["run"]
+    monkeypatch.setattr(dr.Doctor, "observe", lambda self, step, record, recipe: {})
+    without = api.train(config.from_dict(raw), tmp_path / "b")["run"]
+    a, b = (api.sample(r, 200, seed=3)["points"] for r in (with_doctor, without))
+    assert (a == b).all()
