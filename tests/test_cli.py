@@ -26,16 +26,20 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
         (["loss.name=wgan-pg"], 'unknown loss "wgan-pg". Did you mean "wgan-gp"?'),
     ],
 )
-def test_bad_input_exits_2_with_one_line(write_config, tmp_path, overrides, message):
+def test_bad_input_exits_2_with_one_line(write_config, tmp_path, capsys, overrides, message):
     path = write_config(tiny_ring())
     args = ["train", str(path), "--out", str(tmp_path / "run")]
     for item in overrides:
         args += ["--set", item]
-    done = run_cli(*args)
-    assert done.returncode == 2
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], done.stderr
+    assert main(args) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], lines
     assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def test_the_console_entry_point_exits_2_too(tmp_path):
+    done = run_cli("train", str(tmp_path / "missing.yaml"))
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "not found" in done.stderr
 
 
 def test_train_sample_resume_list(write_config, tmp_path, capsys):

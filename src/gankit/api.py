@@ -7,6 +7,7 @@ arrays = gk.sample(run["run"], n=64)
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,12 @@ from gankit.data import DATASETS, DataSpec
 from gankit.errors import BadInput
 from gankit.losses import LOSSES
 from gankit.nets import NETS
+from gankit.nets.style import truncation as style_truncation  # issue 6
+from gankit.nets.text import ENCODERS
 from gankit.penalties import PENALTIES
 from gankit.recipes import RECIPES, Recipe
+from gankit.recipes.conditional import sample_labels
+from gankit.stabilisers import WHEN as STABILISERS  # issue 6
 from gankit.train import checkpoint, pick_device
 from gankit.train import trainer as engine
 
@@ -78,25 +83,47 @@ def sample(
     run: str | Path | LoadedRun,
     n: int,
     seed: int = 0,
-    class_index: int | None = None,
+    class_index: int | str | None = None,
     ema: bool = True,
     batch: int = 500,
+    truncation: float = 1.0,
 ) -> dict[str, np.ndarray]:
-    """n samples in the export format: images uint8 (N, C, H, W) or points float32 (N, D)."""
+    """n samples in the export format: images uint8 (N, C, H, W) or points float32 (N, D).
+
+    Conditional runs add `labels` int64 (N,): all `class_index` (an index or a class name), or
+    a balanced spread of the classes when none is given. `truncation` psi < 1 trades variety for
+    fidelity (style-based generators only; 1 is off).
+    """
     loaded = run if isinstance(run, LoadedRun) else load(run)
     if n < 1:
         raise BadInput(f"--n {n}: ask for at least one sample.")
-    if class_index is not None:
-        raise BadInput("this run's recipe is not conditional: drop --class.")
+    if not loaded.recipe.samples_from_noise:
+        raise BadInput(f"{loaded.cfg.recipe} runs translate images rather than sample them: "
+                       f"use `gankit translate RUN --input ... --out ...`.")
+    labels = sample_labels(loaded.recipe, n, class_index)  # issue 4: None unless conditional
     g = torch.Generator(device=loaded.recipe.device).manual_seed(seed)
-    chunks = [
-        loaded.recipe.generate(loaded.recipe.noise(min(batch, n - i), g), ema=ema).cpu()
-        for i in range(0, n, batch)
-    ]
+    # issue 6: the truncation trick, for style-based generators (a no-op context at psi 1)
+    truncated = (
+        nullcontext()
+        if truncation == 1.0
+        else style_truncation(loaded.recipe.modules.values(), truncation)
+    )
+    with truncated:
+        chunks = [
+            loaded.recipe.generate(
+                loaded.recipe.noise(min(batch, n - i), g),
+                None if labels is None else labels[i : i + batch],
+                ema=ema,
+            ).cpu()
+            for i in range(0, n, batch)
+        ]
     x = torch.cat(chunks)
-    if loaded.spec.kind == "points":
-        return {"points": x.float().numpy()}
-    return {"images": to_uint8(x).numpy()}
+    out = {"points": x.float().numpy()} if loaded.spec.kind == "points" else {}
+    if loaded.spec.kind != "points":
+        out["images"] = to_uint8(x).numpy()
+    if labels is not None:
+        out["labels"] = labels.cpu().numpy().astype(np.int64)
+    return out
 
 
 def to_uint8(x: torch.Tensor) -> torch.Tensor:
@@ -119,6 +146,8 @@ def list_parts() -> dict[str, dict[str, str]]:
         "losses": LOSSES.describe(),
         "penalties": PENALTIES.describe(),
         "recipes": RECIPES.describe(),
+        "stabilisers": {f"stabilisers.{k}": v for k, v in STABILISERS.items()},  # issue 6
+        "text encoders": ENCODERS.describe(),
     }
 
 

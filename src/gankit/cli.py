@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -88,9 +89,10 @@ def _sample(p: argparse.ArgumentParser):
     p.add_argument(
         "--class",
         dest="class_index",
-        type=int,
         default=None,
-        help="class index for conditional runs",
+        metavar="K_OR_NAME",
+        help="conditional runs: a class index or name (e.g. 9 or 'Ankle boot'); default: a "
+        "balanced spread of all classes",
     )
     p.add_argument(
         "--ema",
@@ -98,14 +100,78 @@ def _sample(p: argparse.ArgumentParser):
         default=True,
         help="use the EMA generator when the run has one",
     )
+    p.add_argument(  # issue 6
+        "--truncation",
+        type=float,
+        default=1.0,
+        metavar="PSI",
+        help="style-based generators: pull styles towards their mean by psi (e.g. 0.7); 1 is off",
+    )
 
     def run(a: argparse.Namespace) -> int:
         from gankit import api
 
-        arrays = api.sample(a.run, a.n, a.seed, a.class_index, a.ema)
+        arrays = api.sample(a.run, a.n, a.seed, a.class_index, a.ema, truncation=a.truncation)
         path = api.save_npz(arrays, a.out)
         shapes = ", ".join(f"{k} {v.dtype} {tuple(v.shape)}" for k, v in arrays.items())
         print(f"wrote {path}: {shapes}")
+        return 0
+
+    return run
+
+
+@command(
+    "classify",
+    "score images with a run's discriminator as a classifier (semi-supervised or acgan runs)",
+    "gankit classify runs/sgan-fashion --input fashion-mnist",
+)
+def _classify(p: argparse.ArgumentParser):
+    p.add_argument("run", help="run directory")
+    p.add_argument(
+        "--input",
+        required=True,
+        help=".npz with `images` (and `labels`), a folder of images (sub-folders named like the "
+        "classes give labels), or a dataset name (its test split)",
+    )
+    p.add_argument("--out", help="write per-image predictions and probabilities to this .npz")
+
+    def run(a: argparse.Namespace) -> int:
+        from gankit import api
+        from gankit.classify import classify
+
+        summary, predicted, probs = classify(a.run, a.input)
+        if a.out:
+            api.save_npz({"predictions": predicted, "probabilities": probs}, a.out)
+            summary["out"] = a.out
+        print(json.dumps(summary))
+        return 0
+
+    return run
+
+
+@command(
+    "export",
+    "write a run's generator as config.json + model.safetensors (and ONNX / TorchScript)",
+    "gankit export runs/quick --out models/quick --onnx --torchscript",
+)
+def _export(p: argparse.ArgumentParser):
+    p.add_argument("run", help="run directory")
+    p.add_argument("--out", required=True, help="folder to write")
+    p.add_argument("--onnx", action="store_true", help="also write generator.onnx")
+    p.add_argument("--torchscript", action="store_true", help="also write generator.pt")
+    p.add_argument(
+        "--ema",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="export the EMA generator when the run has one",
+    )
+
+    def run(a: argparse.Namespace) -> int:
+        from gankit.export import export_generator
+
+        files = export_generator(a.run, a.out, a.onnx, a.torchscript, a.ema)
+        for kind, path in files.items():
+            print(f"{kind}: {path}")
         return 0
 
     return run
@@ -127,6 +193,8 @@ def _list(p: argparse.ArgumentParser):
 
 
 def _finished(result: dict) -> int:
+    if "report" not in result:  # a torchrun rank other than 0: rank 0 reports for the job
+        return 0
     print(f"trained to step {result['step']}: run {result['run']}")
     print(f"  samples: {result['samples']}")
     print(f"  report:  {result['report']}")
@@ -135,7 +203,18 @@ def _finished(result: dict) -> int:
     return 0
 
 
+# Modules that register more commands with @command (kept light: heavy imports inside run()).
+PLUGINS = (
+    "gankit.metrics.commands",  # eval, evaluator
+    "gankit.lab.commands",  # lab, latent
+    "gankit.translate",  # translate
+    "gankit.generate",  # generate
+)
+
+
 def parser() -> argparse.ArgumentParser:
+    for module in PLUGINS:
+        importlib.import_module(module)
     top = argparse.ArgumentParser(
         prog="gankit",
         formatter_class=Help,
@@ -161,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except BadInput as e:
-        print(f"gankit: error: {e}", file=sys.stderr)
+        print(f"gankit: error: {one_line(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(
@@ -173,6 +252,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from gankit.train import TrainingError
 
         if isinstance(e, (TrainingError, OSError)):
-            print(f"gankit: error: {e}", file=sys.stderr)
+            print(f"gankit: error: {one_line(e)}", file=sys.stderr)
             return 1
         raise
+
+
+def one_line(error: Exception) -> str:
+    """The error's message on one line: line breaks and control characters (which a bad key or
+    file name can carry into it) are shown escaped, as Python writes them."""
+    text = str(error)
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

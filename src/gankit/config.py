@@ -8,6 +8,8 @@ free-form dicts checked against that part's builder when it is built.
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -16,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from gankit import files
 from gankit.errors import BadInput, closest
 
 
@@ -68,6 +71,10 @@ class TrainConfig:
     checkpoint_every: int = 500
     keep_checkpoints: int = 3
     ema: float | None = None  # decay of an EMA copy of G (e.g. 0.999); None for none
+    amp: bool = False  # bf16 autocast for the networks (losses and penalties stay float32)
+    channels_last: bool = False  # NHWC memory layout for conv nets (faster convolutions on GPU)
+    compile: bool = False  # torch.compile G and D (gradient penalties still run eager)
+    sync_batchnorm: bool = False  # under torchrun: batch statistics over all ranks (GPU only)
     on_nonfinite: str = "stop"  # NaN/Inf loss: stop | skip (the step) | rollback (to last ckpt)
     progress: bool = True
 
@@ -84,6 +91,18 @@ class EvalConfig:
     inception_weights: str | None = None  # local weights file for the inception extractor
 
 
+# issue 6: training tricks, each off by default; when each helps: gankit.stabilisers.WHEN.
+@dataclass
+class StabilisersConfig:
+    minibatch_discrimination: int = 0  # kernels of a minibatch-discrimination head on D (0: off)
+    feature_matching: float = 0.0  # weight of G's feature-matching term (0: off)
+    label_smoothing: float = 0.0  # one-sided: D's target for real data is 1 - s (0: off)
+    historical_averaging: float = 0.0  # weight of ||theta - mean of past theta||^2 (0: off)
+    diffaugment: list[str] = field(default_factory=list)  # of color, translation, cutout
+    instance_noise: float = 0.0  # std of Gaussian noise on D's inputs, annealed to 0 (0: off)
+    instance_noise_steps: int = 0  # G steps to anneal over (0: all of train.steps)
+
+
 @dataclass
 class Config:
     recipe: str = "unconditional"
@@ -93,6 +112,7 @@ class Config:
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    stabilisers: StabilisersConfig = field(default_factory=StabilisersConfig)  # issue 6
     # Settings of the recipe itself (e.g. semi-supervised's `labelled`), checked by the recipe.
     recipe_options: dict[str, Any] = field(default_factory=dict)
     description: str = ""
@@ -106,6 +126,7 @@ _AT_LEAST = {
     "data.size": (1, "an image side in pixels"),
     "nets.z_dim": (1, "the latent size"),
     "train.steps": (0, "a number of generator steps"),
+    "train.budget_s": (0, "a time budget in seconds (null for none)"),
     "train.batch_size": (1, "a batch size"),
     "train.n_critic": (1, "D steps per G step"),
     "train.log_every": (1, "a step interval"),
@@ -129,7 +150,11 @@ def load(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Confi
             f"config file {path} not found: give the path of a YAML file (see configs/)."
         )
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as e:
+        raise BadInput(
+            f"config {path} is not UTF-8 text (byte {e.start}): save it as UTF-8 YAML."
+        ) from None
     except yaml.YAMLError as e:
         line = getattr(getattr(e, "problem_mark", None), "line", None)
         where = f" at line {line + 1}" if line is not None else ""
@@ -167,12 +192,19 @@ def from_dict(raw: dict[str, Any]) -> Config:
     for key, (low, what) in _AT_LEAST.items():
         section, name = key.split(".")
         value = getattr(getattr(cfg, section), name)
-        if value is not None and value < low:
-            raise BadInput(f"config key {key} = {value} is out of range: {what} must be >= {low}.")
+        if value is not None and not low <= value < math.inf:  # NaN and infinity fail too
+            raise BadInput(
+                f"config key {key} = {value} is out of range: {what} must be a finite "
+                f"number >= {low}."
+            )
     if cfg.data.channels not in (None, 1, 3):
         raise BadInput(f"config key data.channels = {cfg.data.channels}: use 1, 3 or null.")
-    if len(cfg.optim.betas) != 2:
-        raise BadInput("config key optim.betas must hold two numbers, e.g. [0.5, 0.999].")
+    if len(cfg.optim.betas) != 2 or not all(0 <= b < 1 for b in cfg.optim.betas):
+        raise BadInput("config key optim.betas must hold two numbers in [0, 1), e.g. [0.5, 0.999].")
+    if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", cfg.train.device):
+        raise BadInput(
+            f'config key train.device = "{cfg.train.device}": use auto, cpu, cuda or cuda:N.'
+        )
     if cfg.train.on_nonfinite not in ("stop", "skip", "rollback"):
         raise BadInput(
             f'config key train.on_nonfinite = "{cfg.train.on_nonfinite}": '
@@ -184,7 +216,7 @@ def from_dict(raw: dict[str, Any]) -> Config:
 
 
 def save(cfg: Config, path: str | Path) -> None:
-    Path(path).write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+    files.write_text_atomic(path, yaml.safe_dump(cfg.to_dict(), sort_keys=False))
 
 
 def _build(cls: type, raw: Any, where: str) -> Any:

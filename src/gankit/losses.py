@@ -25,6 +25,12 @@ class Game:
     probabilistic: bool  # D's output is the logit of P(real); D(x) is reported as sigmoid
     default_penalty: str | None = None  # what loss.penalty "auto" means for this game
 
+    def __post_init__(self) -> None:
+        # Losses are computed in float32 even when the networks run under bf16 autocast.
+        d_loss, g_loss = self.d_loss, self.g_loss
+        object.__setattr__(self, "d_loss", lambda real, fake: d_loss(real.float(), fake.float()))
+        object.__setattr__(self, "g_loss", lambda fake: g_loss(fake.float()))
+
 
 def bce_d_loss(real: Tensor, fake: Tensor) -> Tensor:
     """-E[log D(x)] - E[log(1 - D(G(z)))]: D as a real/fake classifier."""

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from gankit.registry import Registry
+from gankit.train import distributed
 
 PENALTIES = Registry("penalty")
 Critic = Callable[[Tensor], Tensor]
@@ -26,15 +27,16 @@ class Penalty:
 
 def input_gradient(critic: Critic, x: Tensor) -> Tensor:
     """dD/dx per sample, kept in the graph so the penalty itself can be back-propagated."""
-    x = x.detach().requires_grad_(True)
-    (grad,) = torch.autograd.grad(critic(x).sum(), x, create_graph=True)
+    x = x.detach().float().requires_grad_(True)
+    with torch.autocast(x.device.type, enabled=False):  # penalties in float32 under bf16 autocast
+        (grad,) = torch.autograd.grad(critic(x).float().sum(), x, create_graph=True)
     return grad.flatten(1)
 
 
 def gradient_penalty(critic: Critic, real: Tensor, fake: Tensor, g: torch.Generator) -> Tensor:
     """E[(||grad D(x_hat)|| - 1)^2] on random interpolates x_hat of real and fake."""
     shape = (len(real),) + (1,) * (real.dim() - 1)
-    eps = torch.rand(shape, device=real.device, generator=g)
+    eps = distributed.draw("uniform", shape, g, real.device)
     x_hat = eps * real.detach() + (1 - eps) * fake.detach()
     return ((input_gradient(critic, x_hat).norm(dim=1) - 1) ** 2).mean()
 
@@ -46,7 +48,7 @@ def r1_penalty(critic: Critic, real: Tensor, fake: Tensor, g: torch.Generator) -
 
 def dragan_penalty(critic: Critic, real: Tensor, fake: Tensor, g: torch.Generator) -> Tensor:
     """E[(||grad D(x + delta)|| - 1)^2] around real data (Kodali et al. 2017)."""
-    noise = torch.rand(real.shape, device=real.device, generator=g)
+    noise = distributed.draw("uniform", tuple(real.shape), g, real.device)
     x = real.detach() + 0.5 * real.detach().std() * noise
     return ((input_gradient(critic, x).norm(dim=1) - 1) ** 2).mean()
 

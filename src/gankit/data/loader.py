@@ -1,5 +1,7 @@
 """Endless shuffled batches from a dataset held on the training device.
 
+Under torchrun each rank takes its slice of every global batch (a distributed sampler).
+
 No DataLoader, no worker processes, no per-item Python: one index gather per batch. The order is a
 function of (seed, epoch), so the stream's position (epoch, offset) is all a checkpoint needs to
 continue it exactly.
@@ -11,6 +13,7 @@ import torch
 
 from gankit.data.dataset import Dataset
 from gankit.errors import BadInput
+from gankit.train import distributed
 
 
 class BatchStream:
@@ -19,6 +22,11 @@ class BatchStream:
             raise BadInput(
                 f"train.batch_size {batch_size} is larger than the dataset ({len(ds)} items): "
                 f"lower train.batch_size."
+            )
+        if batch_size % distributed.world():
+            raise BadInput(
+                f"train.batch_size {batch_size} (the global batch) does not split evenly over "
+                f"{distributed.world()} processes: use a multiple of {distributed.world()}."
             )
         self.ds, self.batch_size, self.seed = ds, batch_size, seed
         self.x = ds.x.to(device)
@@ -35,7 +43,8 @@ class BatchStream:
         if self.offset + self.batch_size > len(self.x):  # drop the ragged end of each epoch
             self.epoch, self.offset = self.epoch + 1, 0
             self._order = self._permutation()
-        idx = self._order[self.offset : self.offset + self.batch_size]
+        # The global batch's indices; this rank keeps its slice (all of it in one process).
+        idx = distributed.shard(self._order[self.offset : self.offset + self.batch_size])
         self.offset += self.batch_size
         x = self.ds.to_model_range(self.x[idx])
         return x, (self.y[idx] if self.y is not None else None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from gankit.nets.conditioning import LabelledDiscriminator, LabelledGenerator, check_conditioning
 from gankit.nets.registry import NETS
 
 UPSAMPLING = ("transpose", "nearest", "bilinear")
@@ -64,24 +65,28 @@ class Generator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z.view(len(z), -1, 1, 1))
+        return self.net(z[:, :, None, None])  # z as a 1x1 map (no batch size baked into traces)
+
+
+def conv_layers(channels: int, size: int, width: int, norm: str) -> tuple[nn.Sequential, int, int]:
+    """D's strided conv stack: (layers, channels of its s0 x s0 output map, s0)."""
+    s0, k = base_side(size)
+    widths = [width * 2**i for i in range(k)]  # e.g. 64: 64, 128, 256, 512
+    layers: list[nn.Module] = [nn.Conv2d(channels, widths[0], 4, 2, 1), nn.LeakyReLU(0.2, True)]
+    for c_in, c_out in zip(widths[:-1], widths[1:]):
+        layers += [
+            nn.Conv2d(c_in, c_out, 4, 2, 1, bias=norm == "none"),
+            norm_layer(norm, c_out),
+            nn.LeakyReLU(0.2, True),
+        ]
+    return nn.Sequential(*layers), widths[-1], s0
 
 
 class Discriminator(nn.Module):
     def __init__(self, shape: tuple[int, ...], width: int, norm: str) -> None:
         super().__init__()
-        channels, size = shape[0], shape[1]
-        s0, k = base_side(size)
-        widths = [width * 2**i for i in range(k)]  # e.g. 64: 64, 128, 256, 512
-        layers: list[nn.Module] = [nn.Conv2d(channels, widths[0], 4, 2, 1), nn.LeakyReLU(0.2, True)]
-        for c_in, c_out in zip(widths[:-1], widths[1:]):
-            layers += [
-                nn.Conv2d(c_in, c_out, 4, 2, 1, bias=norm == "none"),
-                norm_layer(norm, c_out),
-                nn.LeakyReLU(0.2, True),
-            ]
-        self.features = nn.Sequential(*layers)
-        self.head = nn.Conv2d(widths[-1], 1, s0, 1, 0)  # s0 x s0 map -> one logit
+        self.features, c_out, s0 = conv_layers(shape[0], shape[1], width, norm)
+        self.head = nn.Conv2d(c_out, 1, s0, 1, 0)  # s0 x s0 map -> one logit
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x)).flatten()
@@ -96,6 +101,27 @@ def dcgan_init(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
+def labelled_dcgan(
+    role: str,
+    shape: tuple[int, ...],
+    z_dim: int,
+    num_classes: int,
+    width: int,
+    upsample: str,
+    norm: str,
+    conditioning: str,
+    embed_dim: int,
+) -> nn.Module:
+    """G(z, y) / D(x, y): the same conv stacks around gankit.nets.conditioning's wrappers."""
+    if role == "g":
+        body = Generator(z_dim + embed_dim, shape, width, upsample, norm)
+        return LabelledGenerator(body, num_classes, embed_dim)
+    channels = shape[0] + (num_classes if conditioning == "concat" else 0)
+    layers, c_out, s0 = conv_layers(channels, shape[1], width, norm)
+    body = nn.Sequential(layers, nn.Flatten())
+    return LabelledDiscriminator(body, c_out * s0 * s0, num_classes, conditioning, planes=True)
+
+
 @NETS.register("dcgan")
 def dcgan(
     role: str,
@@ -106,18 +132,36 @@ def dcgan(
     width: int = 64,
     upsample: str = "transpose",
     norm: str = "batch",
+    conditioning: str = "concat",
+    embed_dim: int | None = None,
 ) -> nn.Module:
-    """DCGAN conv G/D for 28/32/64-pixel images; upsample: transpose | nearest | bilinear."""
+    """DCGAN conv G/D for 28/32/64-pixel images; upsample: transpose | nearest | bilinear.
+
+    With num_classes > 0: G(z, y) with a class embedding of `embed_dim` (default: as many as
+    classes), D(x, y) with the head `conditioning` (see gankit.nets.conditioning).
+    """
     if len(shape) != 3 or shape[1] != shape[2]:
         raise ValueError(f"dcgan needs square images (C, S, S), got shape {shape}")
     if upsample not in UPSAMPLING:
         raise ValueError(f"upsample {upsample!r} is not one of {UPSAMPLING}")
     if norm not in NORMS:
         raise ValueError(f"norm {norm!r} is not one of {NORMS}")
-    net = (
-        Generator(z_dim, shape, width, upsample, norm)
-        if role == "g"
-        else Discriminator(shape, width, norm)
-    )
+    check_conditioning(conditioning)
+    if num_classes > 0:
+        net = labelled_dcgan(
+            role,
+            shape,
+            z_dim,
+            num_classes,
+            width,
+            upsample,
+            norm,
+            conditioning,
+            embed_dim or num_classes,
+        )
+    elif role == "g":
+        net = Generator(z_dim, shape, width, upsample, norm)
+    else:
+        net = Discriminator(shape, width, norm)
     net.apply(dcgan_init)
     return net

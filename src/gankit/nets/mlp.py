@@ -7,6 +7,7 @@ import math
 import torch
 from torch import nn
 
+from gankit.nets.conditioning import LabelledDiscriminator, LabelledGenerator, check_conditioning
 from gankit.nets.registry import NETS
 
 ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh": nn.Tanh}
@@ -37,6 +38,14 @@ class MLP(nn.Module):
         return self.net(x.flatten(1)).view(-1, *self.out_shape)
 
 
+def hidden_layers(sizes: list[int], activation: str) -> nn.Sequential:
+    """A conditional D's body phi: flattened input -> the last hidden layer, activated."""
+    layers: list[nn.Module] = [nn.Flatten()]
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(a, b), ACTIVATIONS[activation]()]
+    return nn.Sequential(*layers)
+
+
 @NETS.register("mlp")
 def mlp(
     role: str,
@@ -46,15 +55,30 @@ def mlp(
     *,
     hidden: list[int] | int = 128,
     activation: str = "relu",
+    conditioning: str = "concat",
+    embed_dim: int | None = None,
 ) -> nn.Module:
-    """Fully connected G/D; the classic MNIST example (one hidden layer of 128, ReLU)."""
+    """Fully connected G/D; the classic MNIST example (one hidden layer of 128, ReLU).
+
+    With num_classes > 0: G(z, y) with a class embedding of `embed_dim` (default: as many as
+    classes), D(x, y) with the head `conditioning` (see gankit.nets.conditioning).
+    """
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation {activation!r} is not one of {sorted(ACTIVATIONS)}")
+    check_conditioning(conditioning)
     hidden = [hidden] if isinstance(hidden, int) else list(hidden)
     features = math.prod(shape)
     if role == "g":
         # Images live in [-1, 1], so G ends in Tanh; toy points are unbounded, so G is linear there.
         out = nn.Tanh() if len(shape) == 3 else None
-        return MLP([z_dim, *hidden, features], activation, shape, out)
-    # D returns a logit; the loss applies the sigmoid where it needs a probability.
-    return MLP([features, *hidden, 1], activation, (), None)
+        if num_classes == 0:
+            return MLP([z_dim, *hidden, features], activation, shape, out)
+        embed_dim = embed_dim or num_classes
+        body = MLP([z_dim + embed_dim, *hidden, features], activation, shape, out)
+        return LabelledGenerator(body, num_classes, embed_dim)
+    if num_classes == 0:
+        # D returns a logit; the loss applies the sigmoid where it needs a probability.
+        return MLP([features, *hidden, 1], activation, (), None)
+    inputs = features + (num_classes if conditioning == "concat" else 0)
+    body = hidden_layers([inputs, *hidden], activation)
+    return LabelledDiscriminator(body, hidden[-1], num_classes, conditioning, planes=False)

@@ -6,4 +6,16 @@ from gankit.recipes.base import RECIPES, Recipe
 # Importing the modules registers their recipes.
 from gankit.recipes import unconditional  # noqa: E402,F401  isort: skip
 
+# Conditional, auxiliary-classifier and semi-supervised families (issue 4).
+from gankit.recipes import acgan, cgan, projection, semi_supervised  # noqa: E402,F401  isort: skip
+
+# Architectures with their own training step (issue 6).
+from gankit.recipes import began, progressive  # noqa: E402,F401  isort: skip
+
+# Image-to-image translation (issue 5).
+from gankit.recipes import cogan, cyclegan, pix2pix, stargan  # noqa: E402,F401  isort: skip
+
+# Text to image and sequences (issue 7).
+from gankit.recipes import sequence, stackgan  # noqa: E402,F401  isort: skip
+
 __all__ = ["RECIPES", "Recipe"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -10,10 +11,11 @@ from torch import Tensor, nn
 from gankit import nets
 from gankit.config import Config
 from gankit.data import BatchStream, DataSpec
-from gankit.errors import BadInput
+from gankit.errors import BadInput, closest
 from gankit.losses import LOSSES, Game
 from gankit.penalties import PENALTIES, Penalty
 from gankit.registry import Registry
+from gankit.train import distributed
 
 RECIPES = Registry("recipe")
 
@@ -24,6 +26,9 @@ class Recipe:
     Subclasses implement `step`; everything a checkpoint must hold is in `modules`,
     `optimizers` and `generators` (the random streams).
     """
+
+    supports_distributed = False  # draws all its training randomness through `distributed`
+    samples_from_noise = True  # G(z) draws samples (not so for image-to-image translation)
 
     def __init__(self, cfg: Config, spec: DataSpec, device: torch.device) -> None:
         self.cfg, self.device = cfg, device
@@ -36,6 +41,11 @@ class Recipe:
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.rng = torch.Generator(device=device).manual_seed(cfg.train.seed + 1)
         self.generators = {"noise": self.rng}
+        if distributed.world() > 1 and not self.supports_distributed:
+            raise BadInput(
+                f"recipe {cfg.recipe} does not run under torchrun yet (only unconditional "
+                f"does): train it in one process."
+            )
         self.skipped_updates = 0  # updates dropped for a non-finite loss (train.on_nonfinite: skip)
 
     # -- building ---------------------------------------------------------------------------
@@ -89,9 +99,22 @@ class Recipe:
 
     # -- using ------------------------------------------------------------------------------
     def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        return torch.randn(
-            n, self.cfg.nets.z_dim, device=self.device, generator=generator or self.rng
-        )
+        """n latents; from the training stream (global batch, this rank's slice) unless a
+        generator of the caller's is given (sampling, evaluation)."""
+        if generator is not None:
+            return torch.randn(n, self.cfg.nets.z_dim, device=self.device, generator=generator)
+        return distributed.draw("normal", (n, self.cfg.nets.z_dim), self.rng, self.device)
+
+    def wrap(self, net: nn.Module) -> nn.Module:
+        """The network as training calls it: NHWC and compiled when asked, DDP-wrapped when the
+        job runs on several ranks. The module itself (what checkpoints save) stays in
+        `self.modules`; penalties use that eager module, since torch.compile has given wrong
+        double-backward gradients."""
+        t = self.cfg.train
+        if t.channels_last:
+            net = net.to(memory_format=torch.channels_last)
+        net = distributed.wrap(net, t.sync_batchnorm)
+        return torch.compile(net) if t.compile else net
 
     def step(self, stream: BatchStream) -> dict[str, Tensor]:
         """One generator step (with its n_critic D steps); returns detached scalar stats."""
@@ -106,3 +129,24 @@ class Recipe:
         out = g(z) if labels is None else g(z, labels)
         g.train(was_training)
         return out
+
+
+def read_options(cfg: Config, defaults: dict[str, Any]) -> dict[str, Any]:
+    """recipe_options over the recipe's defaults; unknown keys and wrong types raise BadInput."""
+    values = dict(defaults)
+    for key, value in cfg.recipe_options.items():
+        if key not in defaults:
+            known = ", ".join(sorted(defaults)) or "none"
+            raise BadInput(
+                f'recipe {cfg.recipe} has no option "recipe_options.{key}".'
+                f"{closest(key, defaults)} Its options: {known}."
+            )
+        kind = type(defaults[key])
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise BadInput(
+                f"recipe_options.{key} = {value!r} has the wrong type: expected {kind.__name__}."
+            )
+        values[key] = value
+    return values

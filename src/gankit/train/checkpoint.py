@@ -8,7 +8,7 @@ into place, so a crash mid-write leaves the previous checkpoints untouched. Noth
 
 from __future__ import annotations
 
-import hashlib
+import errno
 import json
 import os
 import shutil
@@ -22,8 +22,10 @@ from safetensors.torch import load_file, save_file
 
 from gankit import __version__
 from gankit.errors import BadInput
+from gankit.files import sha256_file
 
 WEIGHTS, STATE = "weights.safetensors", "state.json"
+TMP_PREFIX = ".tmp-step-"  # a checkpoint being written; renamed to step-NNNNNNNN when complete
 
 
 def save(
@@ -32,14 +34,14 @@ def save(
     """Write one checkpoint atomically and delete all but the newest `keep`."""
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / f"step-{step:08d}"
-    tmp = folder / f".tmp-step-{step:08d}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    tmp = folder / f"{TMP_PREFIX}{step:08d}"
+    remove_partial_writes(folder)
     try:
+        tmp.mkdir()
         save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, tmp / WEIGHTS)
-        state = {**state, "step": step, "gankit": __version__, "sha256": _sha256(tmp / WEIGHTS)}
+        state = {**state, "step": step, "gankit": __version__, "sha256": sha256_file(tmp / WEIGHTS)}
         (tmp / STATE).write_text(json.dumps(state))
-        for f in (tmp / WEIGHTS, tmp / STATE):
+        for f in (tmp / WEIGHTS, tmp / STATE, tmp):
             _fsync(f)
         if final.exists():  # the same step saved again (e.g. a resume that made no progress)
             shutil.rmtree(final)
@@ -47,13 +49,27 @@ def save(
         _fsync(folder)
     except OSError as e:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise OSError(
+        fix = "free disk space" if e.errno == errno.ENOSPC else "fix that"
+        error = OSError(
             f"could not write checkpoint {final} ({e.strerror or e}); "
-            f"earlier checkpoints are intact: free disk space and resume."
-        ) from e
+            f"earlier checkpoints are intact: {fix} and resume."
+        )
+        error.errno = e.errno
+        raise error from e
     for old in list_steps(folder)[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+def remove_partial_writes(folder: Path) -> list[Path]:
+    """Delete the temporary folders of writes that never finished (a killed process leaves them).
+
+    A run has one writer, so any temporary folder found before a save is an abandoned one.
+    """
+    stale = sorted(folder.glob(f"{TMP_PREFIX}*")) if folder.is_dir() else []
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+    return stale
 
 
 def list_steps(folder: Path) -> list[Path]:
@@ -72,7 +88,7 @@ def load(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         raise BadInput(f"checkpoint {state_file} is unreadable ({type(e).__name__})") from None
     if not weights_file.is_file():
         raise BadInput(f"checkpoint {weights_file} is missing")
-    if _sha256(weights_file) != state.get("sha256"):
+    if sha256_file(weights_file) != state.get("sha256"):
         raise BadInput(f"checkpoint {weights_file} is corrupt (checksum mismatch)")
     try:
         tensors = load_file(weights_file)
@@ -122,14 +138,6 @@ def join_tensors(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
     if isinstance(obj, list):
         return [join_tensors(v, tensors) for v in obj]
     return obj
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _fsync(path: Path) -> None:

@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from gankit import files
+
 METRICS = "metrics.jsonl"
 
 
@@ -35,7 +37,7 @@ class RunLog:
 
         if step is not None:
             kept = [r for r in read(self.run) if r.get("step", 0) <= step]
-            self.path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+            files.write_text_atomic(self.path, "".join(json.dumps(r) + "\n" for r in kept))
         if self.tb is not None:
             self.tb.close()
         self.tb = SummaryWriter(str(self.run), purge_step=step)

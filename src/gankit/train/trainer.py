@@ -20,10 +20,11 @@ from tqdm import tqdm
 from gankit import config, data
 from gankit.config import Config
 from gankit.data import BatchStream, DataSpec
+from gankit.diagnostics.doctor import Doctor  # issue 8: the training doctor
 from gankit.errors import BadInput
 from gankit.recipes import RECIPES, Recipe
 from gankit.recipes.conditional import save_class_grid  # issue 4: per-class sample grids
-from gankit.train import checkpoint
+from gankit.train import checkpoint, distributed
 from gankit.train.runlog import RunLog
 from gankit.viz.report import write_report
 from gankit.viz.samples import save_samples
@@ -47,80 +48,107 @@ def build_recipe(cfg: Config, spec: DataSpec, device: torch.device) -> Recipe:
 
 
 def train(cfg: Config, out: Path, resume: bool = False) -> dict[str, Any]:
-    """Train (or resume) the run in `out`; returns where its samples and report are."""
-    out.mkdir(parents=True, exist_ok=True)
-    device = pick_device(cfg.train.device)
+    """Train (or resume) the run in `out`; returns where its samples and report are.
+
+    Under torchrun every rank runs this loop on its slice of each batch; rank 0 alone writes the
+    run directory (config, logs, samples, checkpoints, report).
+    """
+    device = distributed.setup(pick_device(cfg.train.device))
+    lead = distributed.rank() == 0
     ds = data.build(cfg.data)
     recipe = build_recipe(cfg, ds.spec, device)
     stream = BatchStream(ds, cfg.train.batch_size, cfg.train.seed, device)
     step, time_s = 0, 0.0
-    if resume:
+    if resume and checkpoint.list_steps(out / "checkpoints"):
         step, time_s = restore(recipe, stream, out / "checkpoints")
-    config.save(cfg, out / "config.yaml")
-    log = RunLog(out, resume_step=step if resume else None)
+    elif resume:  # stopped before its first checkpoint: nothing was trained that could be kept
+        tqdm.write(f"gankit: {out} has no checkpoint yet: training from step 0.", file=sys.stderr)
+    if lead:
+        out.mkdir(parents=True, exist_ok=True)
+        config.save(cfg, out / "config.yaml")
+    log = RunLog(out, resume_step=step if resume else None) if lead else None
+    doctor = Doctor(cfg, ds, out, step) if lead else None  # issue 8: the training doctor
     start_step = step
     fixed = fixed_noise(recipe, cfg.train.seed, 1000 if ds.kind == "points" else 64)
     real_points = ds.to_model_range(ds.x[:2000]) if ds.kind == "points" else None
 
+    def save_pictures(step: int) -> Path:
+        path = out / "samples" / f"step-{step:08d}.png"
+        save_samples(recipe.generate(fixed), path, real_points, f"step {step}")
+        # issue 4: per-class grid (one row per class) for conditional recipes; no-op otherwise
+        save_class_grid(recipe, fixed, out / "samples" / f"classes-step-{step:08d}.png")
+        return path
+
     t = cfg.train
-    bar = tqdm(total=t.steps, initial=step, disable=not t.progress, unit="step", dynamic_ncols=True)
+    bar = tqdm(
+        total=t.steps,
+        initial=step,
+        disable=not (t.progress and lead),
+        unit="step",
+        dynamic_ncols=True,
+    )
     start, last_log, last_step = time.perf_counter(), time.perf_counter(), step
     rollbacks = 0
     while step < t.steps:
-        stats = recipe.step(stream)
-        if t.on_nonfinite == "rollback" and not all(torch.isfinite(v) for v in stats.values()):
+        with torch.autocast(device.type, torch.bfloat16, enabled=t.amp):
+            stats = recipe.step(stream)
+        if t.on_nonfinite == "rollback" and not finite_everywhere(stats):
             rollbacks += 1
             step = rollback(recipe, stream, out, step, rollbacks)
-            log.rewind(step)
+            if log:
+                log.rewind(step)
             bar.reset(t.steps)
             bar.update(step)
             continue
         step += 1
         bar.update(1)
         elapsed = time.perf_counter() - start
-        out_of_time = t.budget_s is not None and elapsed >= t.budget_s
+        out_of_time = t.budget_s is not None and distributed.agree(elapsed >= t.budget_s)
         if step % t.log_every == 0 or step == t.steps or out_of_time:
+            stats = distributed.mean_over_ranks(stats)  # every rank takes part
             now = time.perf_counter()
             record = {"step": step, "time_s": round(time_s + elapsed, 3)}
             record |= {k: float(v) for k, v in stats.items()}
             record["steps_per_s"] = round((step - last_step) / max(now - last_log, 1e-9), 3)
             last_log, last_step = now, step
+            record |= doctor.observe(step, record, recipe) if doctor else {}  # issue 8: doctor
             if t.on_nonfinite == "skip":
                 record["skipped_updates"] = recipe.skipped_updates
                 record = {k: v if _finite(v) else None for k, v in record.items()}
             check_finite(record, step, out)
-            log.write(record)
+            if log:
+                log.write(record)
             bar.set_postfix(progress_fields(record))
-        if cfg.eval.every and step % cfg.eval.every == 0 and step != t.steps:
+        if lead and cfg.eval.every and step % cfg.eval.every == 0 and step != t.steps:
             log.write({"step": step, "time_s": round(time_s + elapsed, 3)} | evaluate(recipe, cfg))
-        if step % t.sample_every == 0:
-            save_samples(
-                recipe.generate(fixed),
-                out / "samples" / f"step-{step:08d}.png",
-                real_points,
-                f"step {step}",
-            )
-            # issue 4: per-class grid (one row per class) for conditional recipes; no-op otherwise
-            save_class_grid(recipe, fixed, out / "samples" / f"classes-step-{step:08d}.png")
-        if step % t.checkpoint_every == 0 and step != t.steps and not out_of_time:
+        if lead and step % t.sample_every == 0:
+            save_pictures(step)
+        if lead and step % t.checkpoint_every == 0 and step != t.steps and not out_of_time:
             save_checkpoint(recipe, stream, out, step, time_s + elapsed, ds.spec)
         if out_of_time:
             break
     bar.close()
-    if step != start_step or not resume:
-        save_checkpoint(recipe, stream, out, step, time_s + time.perf_counter() - start, ds.spec)
-    final = out / "samples" / f"step-{step:08d}.png"
-    save_samples(recipe.generate(fixed), final, real_points, f"step {step}")
-    save_class_grid(recipe, fixed, out / "samples" / f"classes-step-{step:08d}.png")  # issue 4
-    metrics = None
-    if cfg.eval.every or cfg.eval.at_end:
-        metrics = evaluate(recipe, cfg)
-        log.write(
-            {"step": step, "time_s": round(time_s + time.perf_counter() - start, 3)} | metrics
-        )
-    log.close()
-    report = write_report(out)
-    return {"run": out, "step": step, "samples": final, "report": report, "metrics": metrics}
+    result: dict[str, Any] = {"run": out, "step": step, "metrics": None}
+    if lead:
+        if step != start_step or not resume:
+            elapsed = time.perf_counter() - start
+            save_checkpoint(recipe, stream, out, step, time_s + elapsed, ds.spec)
+        result["samples"] = save_pictures(step)
+        if cfg.eval.every or cfg.eval.at_end:
+            result["metrics"] = evaluate(recipe, cfg)
+            elapsed = round(time_s + time.perf_counter() - start, 3)
+            log.write({"step": step, "time_s": elapsed} | result["metrics"])
+        log.close()
+        result["report"] = write_report(out)
+    distributed.shutdown()
+    return result
+
+
+def finite_everywhere(stats: dict[str, torch.Tensor]) -> bool:
+    """Whether every stat is finite on every rank (so all ranks roll back together)."""
+    return bool(
+        torch.isfinite(torch.stack(list(distributed.mean_over_ranks(stats).values()))).all()
+    )
 
 
 def evaluate(recipe: Recipe, cfg: Config) -> dict[str, Any]:

@@ -1,0 +1,47 @@
+"""The exported generator: one-call loading, ONNX and TorchScript giving the same samples."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from conftest import tiny_digits
+
+from gankit import api, config
+from gankit.errors import BadInput
+from gankit.export import export_generator, load_generator
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    root = tmp_path_factory.mktemp("export")
+    api.train(config.from_dict(tiny_digits(steps=3)), root / "run")
+    files = export_generator(root / "run", root / "model", onnx=True, torchscript=True)
+    return root, files
+
+
+def test_layout_and_one_call_loading(exported):
+    root, files = exported
+    meta = json.loads(files["config"].read_text())
+    assert meta["network"] == "dcgan" and meta["shape"] == [1, 28, 28] and meta["z_dim"] == 16
+    g = load_generator(root / "model")
+    run_g = api.load(root / "run").recipe.modules["g"].eval()
+    z = torch.randn(3, 16)
+    assert torch.equal(g(z), run_g(z))
+
+
+def test_onnx_and_torchscript_match_pytorch(exported):
+    ort = pytest.importorskip("onnxruntime")
+    root, files = exported
+    g = load_generator(root / "model")
+    z = torch.randn(5, 16)  # another batch size than the export's example
+    expected = g(z).detach().numpy()
+    onnx_out = ort.InferenceSession(str(files["onnx"])).run(None, {"z": z.numpy()})[0]
+    script_out = torch.jit.load(str(files["torchscript"]))(z).detach().numpy()
+    assert np.abs(onnx_out - expected).max() < 1e-4
+    assert np.abs(script_out - expected).max() < 1e-5
+
+
+def test_not_an_export(tmp_path):
+    with pytest.raises(BadInput, match="gankit export"):
+        load_generator(tmp_path)
