@@ -44,9 +44,17 @@ def steps_per_second(cfg: config.Config, steps: int, repeats: int = 3) -> float:
 
 def budget_samples(path: Path, budget: float, out_png: Path) -> int:
     with tempfile.TemporaryDirectory() as tmp:
-        result = api.train(path, Path(tmp) / "run", [f"train.budget_s={budget}",
-                                                      "train.progress=false", "eval.at_end=false",
-                                                      "eval.every=0", "train.steps=100000000"])
+        result = api.train(
+            path,
+            Path(tmp) / "run",
+            [
+                f"train.budget_s={budget}",
+                "train.progress=false",
+                "eval.at_end=false",
+                "eval.every=0",
+                "train.steps=100000000",
+            ],
+        )
         shutil.copy(result["samples"], out_png)
         return result["step"]
 
@@ -71,17 +79,27 @@ def main() -> None:
             baseline = rate
         png = ROOT / "docs" / "img" / f"budget-{path.stem}.png"
         steps = budget_samples(path, a.budget, png)
-        rows.append({"config": path.stem, "steps_per_s": rate, "budget_steps": steps,
-                     "png": str(png.relative_to(ROOT))})
+        rows.append(
+            {
+                "config": path.stem,
+                "steps_per_s": rate,
+                "budget_steps": steps,
+                "png": str(png.relative_to(ROOT)),
+            }
+        )
         print(json.dumps(rows[-1]), flush=True)
-    print(f"\nCPU: {platform.processor() or platform.machine()}, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads; budget {a.budget:g} s per config\n")
+    print(
+        f"\nCPU: {platform.processor() or platform.machine()}, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads; budget {a.budget:g} s per config\n"
+    )
     print("| config | steps/s (median of 3) | vs mlp-fashion | steps in budget | samples |")
     print("|---|---|---|---|---|")
     for r in rows:
         ratio = f"{r['steps_per_s'] / baseline:.3f}" if baseline else "n/a"
-        print(f"| {r['config']} | {r['steps_per_s']:.1f} | {ratio} | {r['budget_steps']} | "
-              f"![]({r['png'].removeprefix('docs/')}) |")
+        print(
+            f"| {r['config']} | {r['steps_per_s']:.1f} | {ratio} | {r['budget_steps']} | "
+            f"![]({r['png'].removeprefix('docs/')}) |"
+        )
 
 
 if __name__ == "__main__":

@@ -36,22 +36,26 @@ CASES = {  # name: (network, image side, generator/discriminator options)
 
 
 def gankit_cfg(net: str, size: int, options: dict, batch: int, device: str) -> config.Config:
-    return config.from_dict({
-        "data": {"name": "fashion-mnist", "size": size},
-        "nets": {"g": net, "d": net, "z_dim": 100, "g_options": options, "d_options": options},
-        "loss": {"name": "non-saturating"},
-        "train": {"batch_size": batch, "device": device},
-    })
+    return config.from_dict(
+        {
+            "data": {"name": "fashion-mnist", "size": size},
+            "nets": {"g": net, "d": net, "z_dim": 100, "g_options": options, "d_options": options},
+            "loss": {"name": "non-saturating"},
+            "train": {"batch_size": batch, "device": device},
+        }
+    )
 
 
 def reference_loader(ds: data.Dataset, batch: int, size: int) -> DataLoader:
     """What the example does: PIL-like images through per-item torchvision transforms."""
-    transform = torchvision.transforms.Compose([
-        torchvision.transforms.ToPILImage(),
-        torchvision.transforms.Resize(size),
-        torchvision.transforms.ToTensor(),
-        torchvision.transforms.Normalize((0.5,), (0.5,)),
-    ])
+    transform = torchvision.transforms.Compose(
+        [
+            torchvision.transforms.ToPILImage(),
+            torchvision.transforms.Resize(size),
+            torchvision.transforms.ToTensor(),
+            torchvision.transforms.Normalize((0.5,), (0.5,)),
+        ]
+    )
 
     class Images(TensorDataset):
         def __getitem__(self, i):
@@ -125,9 +129,14 @@ def measure(case: str, batch: int, device: torch.device, steps: int, repeats: in
         ours.append(timed(lambda: recipe.step(stream), steps, device))
         theirs.append(timed(ref.step, steps, device))
     a, b = statistics.median(ours), statistics.median(theirs)
-    return {"case": case, "batch": batch, "device": device_name(device),
-            "gankit_steps_per_s": round(a, 3), "reference_steps_per_s": round(b, 3),
-            "ratio": round(a / b, 3)}
+    return {
+        "case": case,
+        "batch": batch,
+        "device": device_name(device),
+        "gankit_steps_per_s": round(a, 3),
+        "reference_steps_per_s": round(b, 3),
+        "ratio": round(a / b, 3),
+    }
 
 
 def device_name(device: torch.device) -> str:
@@ -153,13 +162,17 @@ def main() -> None:
             for batch in a.batches:
                 rows.append(measure(case, batch, device, a.steps, a.repeats))
                 print(json.dumps(rows[-1]), flush=True)
-    print(f"\ntorch {torch.__version__}; median of {a.repeats} blocks of {a.steps} steps, "
-          "gankit and reference alternating in one process\n")
+    print(
+        f"\ntorch {torch.__version__}; median of {a.repeats} blocks of {a.steps} steps, "
+        "gankit and reference alternating in one process\n"
+    )
     print("| device | network | batch | gankit steps/s | reference steps/s | ratio |")
     print("|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['device']} | {r['case']} | {r['batch']} | {r['gankit_steps_per_s']} | "
-              f"{r['reference_steps_per_s']} | {r['ratio']} |")
+        print(
+            f"| {r['device']} | {r['case']} | {r['batch']} | {r['gankit_steps_per_s']} | "
+            f"{r['reference_steps_per_s']} | {r['ratio']} |"
+        )
 
 
 if __name__ == "__main__":

@@ -14,13 +14,13 @@ from kill_test import kill_test  # noqa: E402
 
 
 def test_killed_twenty_times_the_run_ends_bit_identical(tmp_path):
-    report = kill_test(tmp_path, kills=20, steps=120, launcher="fork", seed=0)
+    report = kill_test(tmp_path, kills=20, steps=400, launcher="fork", seed=0)
     assert report.failures == [], asdict(report)
     assert report.kills == 20, asdict(report)
     assert report.kills_of_train >= 1
     assert report.kills_mid_write >= 5  # some kills landed inside a checkpoint write
     assert report.newest_checkpoint_verified == 20  # after every kill, the newest one loads
     assert report.resumes_failed == 0 and report.resumes_completed == 1
-    assert report.final_step == 120
+    assert report.final_step == 400
     assert report.generator_bit_identical
     assert report.metrics_identical  # metrics.jsonl too, apart from wall-clock fields

@@ -98,8 +98,10 @@ def sample(
     if n < 1:
         raise BadInput(f"--n {n}: ask for at least one sample.")
     if not loaded.recipe.samples_from_noise:
-        raise BadInput(f"{loaded.cfg.recipe} runs translate images rather than sample them: "
-                       f"use `gankit translate RUN --input ... --out ...`.")
+        raise BadInput(
+            f"{loaded.cfg.recipe} runs translate images rather than sample them: "
+            f"use `gankit translate RUN --input ... --out ...`."
+        )
     labels = sample_labels(loaded.recipe, n, class_index)  # issue 4: None unless conditional
     g = torch.Generator(device=loaded.recipe.device).manual_seed(seed)
     # issue 6: the truncation trick, for style-based generators (a no-op context at psi 1)

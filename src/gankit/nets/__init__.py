@@ -10,10 +10,13 @@ from gankit.nets.registry import NETS, build
 
 # Importing the modules registers their networks.
 from gankit.nets import dcgan, mlp  # noqa: E402,F401  isort: skip
+
 # Architectures beyond DCGAN (issue 6).
 from gankit.nets import began, progressive, resnet, style  # noqa: E402,F401  isort: skip
+
 # Image-to-image translation (issue 5).
 from gankit.nets import patchgan, translator, unet  # noqa: E402,F401  isort: skip
+
 # Text-to-image and sequence networks (issue 7).
 from gankit.nets import sequence, stackgan, text  # noqa: E402,F401  isort: skip
 

@@ -78,8 +78,10 @@ def wrap(net: nn.Module, sync_batchnorm: bool = False) -> nn.Module:
         return net
     if sync_batchnorm:
         if net_device(net).type != "cuda":
-            raise BadInput("train.sync_batchnorm needs GPUs (torch's SyncBatchNorm has no CPU "
-                           "kernel): set it to false, or use a norm-free or layer-norm D on CPU.")
+            raise BadInput(
+                "train.sync_batchnorm needs GPUs (torch's SyncBatchNorm has no CPU "
+                "kernel): set it to false, or use a norm-free or layer-norm D on CPU."
+            )
         net = nn.SyncBatchNorm.convert_sync_batchnorm(net)
     device_ids = [net_device(net).index] if net_device(net).type == "cuda" else None
     return DistributedDataParallel(net, device_ids=device_ids, broadcast_buffers=False)
