@@ -94,43 +94,50 @@ def bench_pix2pix(out: Path, budget: float, n: int) -> dict:
     return result
 
 
-def bench_cyclegan(out: Path, budget: float, n: int) -> dict:
+def bench_cycle(config: str, out: Path, budget: float, n: int, forth: str, back: str):
+    """Train a two-way translator; the held-out items, evaluator, reference features, the run and
+    the cycle record (items -> `forth` -> `back`, L1 against the items) that both benches share."""
     items = base_test("fashion-mnist", n)
     ev = own_evaluator("fashion-mnist")
     real_feats = embed(ev, model_range(items.x))[0] if ev else None
-    loaded = train("cyclegan-fashion", out / "cyclegan", budget)
+    loaded = train(config, out / config.split("-")[0], budget)
     r = loaded.recipe
     x = model_range(items.x)
-    back = chunked(lambda v: r.translate(r.translate(v, "B"), "A"), x)
-    return {
-        "benchmark": "cyclegan fashion-mnist <-> inverted",
+    again = chunked(lambda v: r.translate(r.translate(v, forth), back), x)
+    record = {
         "budget_s": budget,
         "steps": loaded.step,
         "n": n,
-        "cycle_l1": round(float((back - x).abs().mean()), 4),
-        "inverted_to_item": translated_scores(ev, r, inverted(items.x), "A", items, real_feats),
+        "cycle_l1": round(float((again - x).abs().mean()), 4),
     }
+    return items, ev, real_feats, r, record
+
+
+def bench_cyclegan(out: Path, budget: float, n: int) -> dict:
+    items, ev, real_feats, r, record = bench_cycle("cyclegan-fashion", out, budget, n, "B", "A")
+    return (
+        {"benchmark": "cyclegan fashion-mnist <-> inverted"}
+        | record
+        | {
+            "inverted_to_item": translated_scores(ev, r, inverted(items.x), "A", items, real_feats),
+        }
+    )
 
 
 def bench_stargan(out: Path, budget: float, n: int) -> dict:
-    items = base_test("fashion-mnist", n)
-    ev = own_evaluator("fashion-mnist")
-    real_feats = embed(ev, model_range(items.x))[0] if ev else None
-    loaded = train("stargan-fashion", out / "stargan", budget)
-    r = loaded.recipe
-    x = model_range(items.x)
-    back = chunked(lambda v: r.translate(r.translate(v, "inverted"), "plain"), x)
-    return {
-        "benchmark": "stargan fashion-mnist plain / inverted / edges",
-        "budget_s": budget,
-        "steps": loaded.step,
-        "n": n,
-        "cycle_l1": round(float((back - x).abs().mean()), 4),
-        "inverted_to_plain": translated_scores(
-            ev, r, inverted(items.x), "plain", items, real_feats
-        ),
-        "edges_to_plain": translated_scores(ev, r, edges(items.x), "plain", items, real_feats),
-    }
+    items, ev, real_feats, r, record = bench_cycle(
+        "stargan-fashion", out, budget, n, "inverted", "plain"
+    )
+    return (
+        {"benchmark": "stargan fashion-mnist plain / inverted / edges"}
+        | record
+        | {
+            "inverted_to_plain": translated_scores(
+                ev, r, inverted(items.x), "plain", items, real_feats
+            ),
+            "edges_to_plain": translated_scores(ev, r, edges(items.x), "plain", items, real_feats),
+        }
+    )
 
 
 def bench_cogan(out: Path, budget: float, n: int) -> dict:

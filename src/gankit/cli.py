@@ -29,6 +29,25 @@ def command(name: str, help: str, example: str) -> Callable:
     return add
 
 
+def add_overrides(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key, e.g. train.steps=500 (repeatable)",
+    )
+
+
+def add_ema_switch(p: argparse.ArgumentParser, verb: str) -> None:
+    p.add_argument(
+        "--ema",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help=f"{verb} the EMA generator when the run has one",
+    )
+
+
 @command(
     "train",
     "train a GAN from a YAML config into a run directory",
@@ -37,13 +56,7 @@ def command(name: str, help: str, example: str) -> Callable:
 def _train(p: argparse.ArgumentParser):
     p.add_argument("config", help="YAML config (see configs/)")
     p.add_argument("--out", help="run directory (default: runs/<config name>)")
-    p.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config key, e.g. train.steps=500 (repeatable)",
-    )
+    add_overrides(p)
 
     def run(a: argparse.Namespace) -> int:
         from gankit import api
@@ -60,13 +73,7 @@ def _train(p: argparse.ArgumentParser):
 )
 def _resume(p: argparse.ArgumentParser):
     p.add_argument("run", help="run directory")
-    p.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config key, e.g. train.steps=4000",
-    )
+    add_overrides(p)
 
     def run(a: argparse.Namespace) -> int:
         from gankit import api
@@ -94,12 +101,7 @@ def _sample(p: argparse.ArgumentParser):
         help="conditional runs: a class index or name (e.g. 9 or 'Ankle boot'); default: a "
         "balanced spread of all classes",
     )
-    p.add_argument(
-        "--ema",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="use the EMA generator when the run has one",
-    )
+    add_ema_switch(p, "use")
     p.add_argument(  # issue 6
         "--truncation",
         type=float,
@@ -159,12 +161,7 @@ def _export(p: argparse.ArgumentParser):
     p.add_argument("--out", required=True, help="folder to write")
     p.add_argument("--onnx", action="store_true", help="also write generator.onnx")
     p.add_argument("--torchscript", action="store_true", help="also write generator.pt")
-    p.add_argument(
-        "--ema",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="export the EMA generator when the run has one",
-    )
+    add_ema_switch(p, "export")
 
     def run(a: argparse.Namespace) -> int:
         from gankit.export import export_generator
