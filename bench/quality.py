@@ -1,10 +1,10 @@
-"""Quality of shipped configs: train each for a fixed wall-clock budget over several seeds, then
-score the generator with gankit.metrics (metrics beside their real-data floors).
+"""Quality of shipped configs: train each for a fixed wall-clock budget (or its own steps) over
+several seeds, then score the generator with gankit.metrics (metrics beside their floors).
 
 Prints one JSON object per run, then a markdown table: mean +- std over seeds of every metric,
 and of its floor. The protocol records of all runs of a config are checked to agree.
 
-    .venv/bin/python bench/quality.py configs/ring.yaml configs/grid.yaml --seeds 10 --budget 60
+    .venv/bin/python bench/quality.py configs/ring.yaml configs/grid.yaml --seeds 10
     .venv/bin/python bench/quality.py configs/dcgan-fashion.yaml --seeds 3 --budget 600 --n 10000
 """
 
@@ -23,11 +23,14 @@ from gankit import api
 from gankit.metrics.protocol import ProtocolMismatch, check_comparable
 
 
-def run_one(cfg_path: str, seed: int, budget: float, n: int | None, extra: list[str]) -> dict:
+def run_one(
+    cfg_path: str, seed: int, budget: float | None, n: int | None, extra: list[str]
+) -> dict:
+    # With a budget, it decides when to stop; without, the config's steps do (and its lr decay).
+    length = [f"train.budget_s={budget}", "train.steps=100000000"] if budget else []
     overrides = [
         f"train.seed={seed}",
-        f"train.budget_s={budget}",
-        "train.steps=100000000",  # the budget decides when to stop
+        *length,
         "train.progress=false",
         "eval.at_end=true",
         *([f"eval.n={n}"] if n else []),
@@ -68,7 +71,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("configs", nargs="+")
     p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--budget", type=float, default=60, help="training seconds per run")
+    p.add_argument("--budget", type=float, help="training seconds per run (default: its steps)")
     p.add_argument("--n", type=int, help="samples per evaluation (default: the config's eval.n)")
     p.add_argument("--set", action="append", default=[], help="extra config override")
     a = p.parse_args()

@@ -72,3 +72,26 @@ def test_labelled_subset_is_balanced_fixed_by_seed_and_checked():
     assert torch.bincount(labels[pick_labelled(labels, 13, 10, 0)]).tolist() == [2, 2, 2] + [1] * 7
     with pytest.raises(BadInput, match="lower recipe_options.labelled"):
         pick_labelled(labels, 2000, 10, seed=0)
+
+
+def test_acgan_d_class_loss_with_and_without_the_fake_term(monkeypatch):
+    from types import SimpleNamespace
+
+    from gankit.recipes.acgan import ACGAN
+
+    real_cls, fake_cls = torch.tensor([[2.0, 0.0]]), torch.tensor([[0.0, 3.0]])
+    y, c = torch.tensor([0]), torch.tensor([0])
+    seen = {}
+    for fakes_teach in (True, False):
+        recipe = SimpleNamespace(
+            D=SimpleNamespace(heads=lambda x: (torch.zeros(1), x)),
+            game=SimpleNamespace(d_loss=lambda r, f: torch.tensor(0.0)),
+            opts={"class_weight": 1.0, "fakes_teach_classes": fakes_teach},
+            penalty_of=lambda *a: torch.tensor(0.0),
+            descend=lambda name, loss, key=fakes_teach: seen.__setitem__(key, float(loss)),
+        )
+        monkeypatch.setattr("gankit.recipes.acgan.d_output_mean", lambda g, t: t)
+        ACGAN.d_update(recipe, real_cls, y, fake_cls, c)
+    real_term = F.cross_entropy(real_cls, y).item()
+    assert seen[False] == pytest.approx(real_term)
+    assert seen[True] == pytest.approx(real_term + F.cross_entropy(fake_cls, c).item())

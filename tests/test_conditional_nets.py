@@ -78,3 +78,15 @@ def test_unconditional_networks_stay_plain(name):
 def test_unknown_conditioning_is_bad_input():
     with pytest.raises(BadInput, match="conditioning 'projecton'"):
         nets.build("mlp", "d", SHAPE, Z, K, conditioning="projecton")
+
+
+def test_mlp_d_noise_acts_in_training_only_and_only_on_a_labelled_d():
+    d = nets.build("mlp", "d", (1, 8, 8), 16, 10, hidden=[32], conditioning="classes", noise=0.5)
+    x = torch.randn(4, 1, 8, 8)
+    d.eval()
+    assert torch.equal(d.classify(x), d.classify(x))  # no noise when scoring
+    d.train()
+    assert not torch.equal(d.classify(x), d.classify(x))
+    for role, classes in (("g", 10), ("d", 0)):
+        with pytest.raises(BadInput, match="noise"):
+            nets.build("mlp", role, (1, 8, 8), 16, classes, noise=0.3)

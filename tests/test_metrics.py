@@ -79,6 +79,14 @@ def test_kid_is_unbiased_near_zero_for_one_distribution_and_positive_apart():
     assert apart > 0.5 and apart > 20 * abs(same)
 
 
+def test_kid_std_is_measured_when_subsets_would_cover_a_whole_set():
+    a, b = gaussian(400, 8, seed=1), gaussian(400, 8, seed=2)
+    mean, std = distances.kid(a, b, subsets=20, subset_size=1000)  # asks for more than 400
+    one_mean, _ = distances.kid(a, b, subsets=1, subset_size=400)
+    assert std > 0
+    assert abs(mean - one_mean) < 3 * std  # halved subsets estimate the same MMD^2
+
+
 def test_inception_score_of_confident_uniform_and_of_collapsed_predictions():
     k = 10
     spread = torch.eye(k).repeat(50, 1)  # every class, each predicted with certainty

@@ -3,12 +3,14 @@
 import json
 
 import numpy as np
+import pytest
 import torch
 from conftest import tiny_digits, tiny_ring
 from safetensors.torch import load_file
 
 from gankit import api, config
 from gankit.data.toy import ring_means
+from gankit.errors import BadInput
 
 
 def distance_to_modes(points: np.ndarray) -> float:
@@ -96,3 +98,39 @@ def test_resume_uses_the_newest_good_checkpoint(tmp_path, capsys):
     result = api.resume(run, ["train.steps=400"])
     assert result["step"] == 400
     assert "step-00000300/weights.safetensors is corrupt" in capsys.readouterr().err
+
+
+def test_lr_decay_holds_then_falls_linearly_to_zero():
+    from types import SimpleNamespace
+
+    from gankit.train.trainer import decay_learning_rates
+
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    recipe = SimpleNamespace(optimizers={"g": opt})
+    lrs = []
+    for progress in (0.0, 0.5, 0.75, 1.0):
+        decay_learning_rates(recipe, progress, start=0.5)
+        lrs.append(opt.param_groups[0]["lr"])
+    assert lrs == pytest.approx([0.1, 0.1, 0.05, 0.0])
+
+
+def test_lr_decay_resumes_exactly_after_losing_the_last_checkpoint(tmp_path):
+    import shutil
+
+    raw = tiny_ring(steps=400)
+    raw["optim"]["decay_from"] = 0.25
+    raw["train"].update(checkpoint_every=200, log_every=100, sample_every=400)
+    whole = api.train(config.from_dict(raw), tmp_path / "whole")["run"]
+    crashed = tmp_path / "crashed"
+    shutil.copytree(whole, crashed)
+    shutil.rmtree(crashed / "checkpoints" / "step-00000400")  # as if killed before the end
+    api.resume(crashed)
+    a, b = generator_weights(whole), generator_weights(crashed)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_lr_decay_start_is_checked():
+    raw = tiny_ring()
+    raw["optim"]["decay_from"] = 1.5
+    with pytest.raises(BadInput, match="optim.decay_from"):
+        config.from_dict(raw)

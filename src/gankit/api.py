@@ -1,8 +1,10 @@
-"""The Python surface of gankit: train, resume, load, sample. The CLI is a thin shell over it.
+"""The Python surface of gankit: train, resume, load, sample, evaluate. The CLI is a thin shell
+over it; docs/API.md has tested examples.
 
 import gankit.api as gk
 run = gk.train("configs/quickstart.yaml", out="runs/quick", overrides=["train.steps=200"])
 arrays = gk.sample(run["run"], n=64)
+scores = gk.evaluate(run["run"], n=500)
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy as np
 import torch
 
 from gankit import config
-from gankit.config import Config
+from gankit.config import Config, DataConfig
 from gankit.data import DATASETS, DataSpec
 from gankit.errors import BadInput
 from gankit.losses import LOSSES
@@ -41,7 +43,7 @@ def train(
         stem = Path(cfg).stem
         cfg = config.load(cfg, overrides)
         out = out or Path("runs") / stem
-    elif overrides:
+    else:  # checked like a YAML file: a Config built in Python gets the same clear errors
         cfg = config.from_dict(config.apply_overrides(cfg.to_dict(), overrides))
     out = Path(out or "runs/run")
     if checkpoint.list_steps(out / "checkpoints"):
@@ -126,6 +128,36 @@ def sample(
     if labels is not None:
         out["labels"] = labels.cpu().numpy().astype(np.int64)
     return out
+
+
+def evaluate(
+    run: str | Path | LoadedRun,
+    n: int | None = None,
+    metrics: list[str] | None = None,
+    seed: int | None = None,
+    data: DataConfig | None = None,
+    extractor: str | None = None,
+    inception_weights: str | None = None,
+) -> dict[str, Any]:
+    """Score a run's generator (EMA copy when it has one): each metric beside its real-data floor,
+    plus the protocol record, as `gankit eval RUN` prints it.
+
+    Defaults come from the run's config: eval.n samples, eval.metrics, train.seed, its own dataset
+    (or `data`, another reference) and eval.extractor.
+    """
+    from gankit.metrics.evaluate import evaluate_samples, generate  # heavy: only when asked
+
+    loaded = run if isinstance(run, LoadedRun) else load(run)
+    cfg = loaded.cfg
+    seed = cfg.train.seed if seed is None else seed
+    return evaluate_samples(
+        generate(loaded.recipe, n or cfg.eval.n, seed),
+        data or cfg.data,
+        metrics or cfg.eval.metrics,
+        seed=seed,
+        extractor=extractor or cfg.eval.extractor,
+        inception_weights=inception_weights or cfg.eval.inception_weights,
+    )
 
 
 def to_uint8(x: torch.Tensor) -> torch.Tensor:

@@ -15,6 +15,13 @@ from gankit.errors import BadInput
 class Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
     """Shows defaults and keeps the examples' line breaks."""
 
+    def _get_help_string(self, action: argparse.Action) -> str:
+        # No "(default: None)" on required options, nor a second default where the help has one.
+        text = action.help or ""
+        if action.required or action.default in (None, []) or "default" in text:
+            return text
+        return super()._get_help_string(action)
+
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
@@ -98,8 +105,8 @@ def _sample(p: argparse.ArgumentParser):
         dest="class_index",
         default=None,
         metavar="K_OR_NAME",
-        help="conditional runs: a class index or name (e.g. 9 or 'Ankle boot'); default: a "
-        "balanced spread of all classes",
+        help="conditional runs: a class index or name (e.g. 9 or 'Ankle boot') (default: a "
+        "balanced spread of all classes)",
     )
     add_ema_switch(p, "use")
     p.add_argument(  # issue 6
@@ -206,6 +213,7 @@ PLUGINS = (
     "gankit.lab.commands",  # lab, latent
     "gankit.translate",  # translate
     "gankit.generate",  # generate
+    "gankit.playground.commands",  # playground
 )
 
 

@@ -56,6 +56,7 @@ class OptimConfig:
     lr_g: float = 2e-4  # separate G and D learning rates (TTUR)
     lr_d: float = 2e-4
     betas: list[float] = field(default_factory=lambda: [0.5, 0.999])
+    decay_from: float | None = None  # from this fraction of train.steps, lrs fall linearly to 0
 
 
 @dataclass
@@ -209,6 +210,12 @@ def from_dict(raw: dict[str, Any]) -> Config:
         raise BadInput(
             f'config key train.on_nonfinite = "{cfg.train.on_nonfinite}": '
             "use stop, skip or rollback."
+        )
+    decay_from = cfg.optim.decay_from
+    if decay_from is not None and not 0 <= decay_from < 1:
+        raise BadInput(
+            f"config key optim.decay_from = {decay_from}: use a fraction of the run in [0, 1) "
+            "or null."
         )
     if cfg.train.ema is not None and not 0 < cfg.train.ema < 1:
         raise BadInput(f"config key train.ema = {cfg.train.ema}: use a decay in (0, 1) or null.")

@@ -26,7 +26,7 @@ def _translate(p: argparse.ArgumentParser):
         "--to",
         default=None,
         metavar="DOMAIN",
-        help="target domain: B or A (pix2pix, cyclegan; default B), or a stargan domain name",
+        help="target domain: B or A for pix2pix and cyclegan (default: B), a stargan domain name",
     )
 
     def run(a: argparse.Namespace) -> int:

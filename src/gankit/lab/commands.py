@@ -94,7 +94,7 @@ def _latent(p: argparse.ArgumentParser):
         from gankit import api
         from gankit.viz import latent
 
-        if not (a.interpolate or a.arithmetic or a.invert):
+        if not (a.interpolate or a.arithmetic or a.invert is not None):
             raise BadInput("give --interpolate, --arithmetic or --invert (or several).")
         loaded = api.load(a.run)
         out = Path(a.out or Path(a.run) / "latent")
@@ -102,10 +102,10 @@ def _latent(p: argparse.ArgumentParser):
         result: dict = {}
         if a.interpolate:
             path = latent.interpolation_grid(loaded, out, a.interpolate, seed=a.seed)
-            result["interpolation"] = str(path)
+            result["interpolation"] = {"mode": a.interpolate, "grid": str(path)}
         if a.arithmetic:
-            result |= latent.arithmetic(loaded, out, *a.arithmetic, seed=a.seed)
-        if a.invert:
+            result["arithmetic"] = latent.arithmetic(loaded, out, *a.arithmetic, seed=a.seed)
+        if a.invert is not None:
             result["inversion"] = latent.inversion_report(loaded, out, a.invert, a.steps, a.seed)
         (out / "latent.json").write_text(json.dumps(result, indent=2) + "\n")
         print(json.dumps(result))

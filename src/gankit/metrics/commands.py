@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gankit.cli import command
+from gankit.cli import add_ema_switch, command
 from gankit.errors import BadInput
 
 METRIC_NAMES = ["fid", "kid", "is", "precision_recall", "density_coverage", "classes", "modes"]
@@ -26,12 +26,14 @@ def _eval(p: argparse.ArgumentParser):
     p.add_argument("target", help="run directory, or .npz of samples (sample export contract)")
     p.add_argument("--dataset", help="reference dataset (needed for a .npz; a run knows its own)")
     p.add_argument("--root", help="data.root of the reference dataset (for a .npz)")
-    p.add_argument("--metrics", nargs="+", choices=METRIC_NAMES, help="default: all that apply")
+    p.add_argument("--metrics", nargs="+", choices=METRIC_NAMES, help="(default: all that apply)")
     p.add_argument("--n", type=int, help="samples (run: eval.n of its config; .npz: all)")
     p.add_argument("--seed", type=int, help="seed of latents and real-data draws (run: its seed)")
-    p.add_argument("--extractor", choices=["own", "inception"], help="default: own")
+    p.add_argument(
+        "--extractor", choices=["own", "inception"], help="(default: the run's; own for a .npz)"
+    )
     p.add_argument("--inception-weights", help="local Inception-v3 state dict (or env var)")
-    p.add_argument("--ema", action=argparse.BooleanOptionalAction, default=True)
+    add_ema_switch(p, "score")
 
     def run(a: argparse.Namespace) -> int:
         target = Path(a.target)
@@ -49,22 +51,15 @@ def _eval(p: argparse.ArgumentParser):
 
 def _eval_run(run: Path, a: argparse.Namespace) -> dict[str, Any]:
     from gankit import api
-    from gankit.metrics.evaluate import evaluate_samples, generate
 
     loaded = api.load(run)
-    cfg = loaded.cfg
-    seed = cfg.train.seed if a.seed is None else a.seed
-    data_cfg = cfg.data if a.dataset in (None, cfg.data.name) else _data_cfg(a, cfg.data.size)
+    data_cfg = (
+        None if a.dataset in (None, loaded.cfg.data.name) else _data_cfg(a, loaded.cfg.data.size)
+    )
     if not a.ema:
         loaded.recipe.modules.pop("g_ema", None)  # generate() then falls back to the live G
-    samples = generate(loaded.recipe, a.n or cfg.eval.n, seed)
-    result = evaluate_samples(
-        samples,
-        data_cfg,
-        a.metrics or cfg.eval.metrics,
-        seed=seed,
-        extractor=a.extractor or cfg.eval.extractor,
-        inception_weights=a.inception_weights or cfg.eval.inception_weights,
+    result = api.evaluate(
+        loaded, a.n, a.metrics, a.seed, data_cfg, a.extractor, a.inception_weights
     )
     record = {"step": loaded.step} | result
     with (run / "metrics.jsonl").open("a") as f:
@@ -120,9 +115,11 @@ def _evaluator(p: argparse.ArgumentParser):
     p.add_argument("--dataset", required=True, help="labelled image dataset, e.g. fashion-mnist")
     p.add_argument("--root", help="data.root (image-folder: the folder of class sub-folders)")
     p.add_argument("--size", type=int, default=28, help="image side the samples will have")
-    p.add_argument("--channels", type=int, choices=[1, 3], help="default: the dataset's own")
-    p.add_argument("--epochs", type=int, help="default: about 250k images seen (max 10 passes)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--channels", type=int, choices=[1, 3], help="(default: the dataset's own)")
+    p.add_argument(
+        "--epochs", type=int, help="(default: about 250k images seen, at most 10 passes)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the training")
 
     def run(a: argparse.Namespace) -> int:
         from gankit.config import DataConfig

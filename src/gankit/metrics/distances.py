@@ -46,8 +46,11 @@ def kid(
     """Kernel Inception Distance: unbiased MMD^2 with k(x,y) = (x.y/d + 1)^3; (mean, std).
 
     The std is over `subsets` random subsets of `subset_size` from each set (Binkowski et al.).
+    Several subsets as large as the smaller set would all hold all of it (std 0 by
+    construction), so they are then halved: the estimate stays unbiased and its spread is real.
     """
-    size = min(subset_size, len(real), len(fake))
+    smaller = min(len(real), len(fake))
+    size = smaller // 2 if subsets > 1 and subset_size >= smaller else min(subset_size, smaller)
     if size < 2:
         raise BadInput(f"KID needs at least 2 samples in each set, got {len(real)}/{len(fake)}.")
     g = torch.Generator().manual_seed(seed)

@@ -18,4 +18,7 @@ from gankit.recipes import cogan, cyclegan, pix2pix, stargan  # noqa: E402,F401 
 # Text to image and sequences (issue 7).
 from gankit.recipes import sequence, stackgan  # noqa: E402,F401  isort: skip
 
+# The VAE baseline of the VAE-vs-GAN comparison (issue 8).
+from gankit.recipes import vae  # noqa: E402,F401  isort: skip
+
 __all__ = ["RECIPES", "Recipe"]

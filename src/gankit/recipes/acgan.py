@@ -3,6 +3,8 @@ images D classifies as the class it was asked for.
 
 With L_S the game's loss on the real/fake head and L_C = CE(C(x), y) + CE(C(G(z, c)), c):
 D minimises L_S + w L_C, G minimises its game loss + w CE(C(G(z, c)), c).
+With `fakes_teach_classes: false`, D's L_C keeps only its real term: D and G can then no longer
+agree on a class look of their own that real images of that class do not have.
 """
 
 from __future__ import annotations
@@ -28,7 +30,10 @@ class ACGAN(LabelledRecipe):
     """ACGAN: D has a real/fake head and a softmax class head; G and D both learn the class loss."""
 
     head = "aux"
-    options = {"class_weight": 1.0}  # w: the class loss against the game's
+    options = {
+        "class_weight": 1.0,  # w: the class loss against the game's
+        "fakes_teach_classes": True,  # D's class loss includes (G(z, c), c), as in Odena et al.
+    }
 
     def __init__(self, cfg: Config, spec: DataSpec, device: torch.device) -> None:
         super().__init__(cfg, spec, device)
@@ -40,7 +45,9 @@ class ACGAN(LabelledRecipe):
             self.D.heads(fake),
         )
         l_s = self.game.d_loss(real_logits, fake_logits)
-        l_c = class_loss(real_classes, y) + class_loss(fake_classes, c)
+        l_c = class_loss(real_classes, y)
+        if self.opts["fakes_teach_classes"]:
+            l_c = l_c + class_loss(fake_classes, c)
         loss = l_s + self.opts["class_weight"] * l_c + self.penalty_of(self.D, real, fake)
         self.descend("d", loss)
         return {

@@ -90,6 +90,8 @@ def train(cfg: Config, out: Path, resume: bool = False) -> dict[str, Any]:
     start, last_log, last_step = time.perf_counter(), time.perf_counter(), step
     rollbacks = 0
     while step < t.steps:
+        if cfg.optim.decay_from is not None:
+            decay_learning_rates(recipe, step / t.steps, cfg.optim.decay_from)
         with torch.autocast(device.type, torch.bfloat16, enabled=t.amp):
             stats = recipe.step(stream)
         if t.on_nonfinite == "rollback" and not finite_everywhere(stats):
@@ -192,6 +194,16 @@ def check_finite(record: dict[str, Any], step: int, out: Path) -> None:
 MAX_ROLLBACKS = 3
 
 
+def decay_learning_rates(recipe: Recipe, progress: float, start: float) -> None:
+    """optim.decay_from: each lr is its base value until `start`, then falls linearly to 0 at the
+    end; the base lives in the optimiser's state, so resume and rollback keep it."""
+    factor = min(1.0, (1 - progress) / (1 - start))
+    for opt in recipe.optimizers.values():
+        for group in opt.param_groups:
+            group.setdefault("base_lr", group["lr"])
+            group["lr"] = group["base_lr"] * factor
+
+
 def rollback(recipe: Recipe, stream: BatchStream, out: Path, step: int, count: int) -> int:
     """train.on_nonfinite "rollback": back to the newest checkpoint with halved learning rates."""
     if count > MAX_ROLLBACKS or not checkpoint.list_steps(out / "checkpoints"):
@@ -200,11 +212,12 @@ def rollback(recipe: Recipe, stream: BatchStream, out: Path, step: int, count: i
             f"losses became non-finite at step {step + 1} ({why}): lower optim.lr_d / "
             f"optim.lr_g or add a penalty."
         )
-    lrs = {name: [g["lr"] for g in opt.param_groups] for name, opt in recipe.optimizers.items()}
+    key = "base_lr" if recipe.cfg.optim.decay_from is not None else "lr"
+    lrs = {name: [g[key] for g in opt.param_groups] for name, opt in recipe.optimizers.items()}
     back_to, _ = restore(recipe, stream, out / "checkpoints")
     for name, opt in recipe.optimizers.items():
         for group, lr in zip(opt.param_groups, lrs[name]):
-            group["lr"] = 0.5 * lr
+            group[key] = 0.5 * lr
     tqdm.write(
         f"gankit: non-finite loss at step {step + 1}: rolled back to step {back_to} with the "
         f"learning rates halved (rollback {count} of at most {MAX_ROLLBACKS}).",

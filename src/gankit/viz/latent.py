@@ -2,6 +2,9 @@
 arithmetic with class-mean latents found by gankit.metrics' evaluator, and GAN inversion
 z* = argmin ||G(z) - x||^2 for held-out real images (its error measures mode coverage: images G
 cannot reconstruct lie off its range).
+
+They need a generator that draws a sample from a latent alone (G(z)): unconditional, BEGAN,
+progressive, semi-supervised and VAE runs, not conditional, text or translation ones.
 """
 
 from __future__ import annotations
@@ -10,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 from torchvision.utils import save_image
 
 from gankit import data
 from gankit.api import LoadedRun, to_uint8
 from gankit.errors import BadInput
+from gankit.metrics.evaluator import Evaluator
+from gankit.recipes.translation import evaluating
 
 
 def lerp(a: Tensor, b: Tensor, t: Tensor) -> Tensor:
@@ -30,97 +35,124 @@ def slerp(a: Tensor, b: Tensor, t: Tensor) -> Tensor:
     return (torch.sin((1 - t) * omega) / so) * a + (torch.sin(t * omega) / so) * b
 
 
-def need_images(run: LoadedRun, what: str) -> None:
-    if run.spec.kind != "image" or getattr(run.recipe, "conditional", False):
-        raise BadInput(f"{what} needs an unconditional image run (this one is {run.cfg.recipe} on "
-                       f"{run.spec.kind}).")  # fmt: skip
+def need_latent_generator(run: LoadedRun, what: str, images: bool = True) -> None:
+    """BadInput unless the run's G maps a latent alone to one item of the data's shape."""
+    r = run.recipe
+    alone = r.samples_from_noise and not getattr(r, "conditional", False) and "g" in r.modules
+    if alone:  # a G of several outputs (CoGAN's pairs) draws items of another shape
+        alone = tuple(r.generate(latents(run, 1, 0)).shape[1:]) == tuple(run.spec.shape)
+    if not alone or (images and run.spec.kind != "image"):
+        kind = "an image" if images else "a"
+        raise BadInput(
+            f"{what} needs {kind} run whose G draws samples from a latent alone (unconditional, "
+            f"began, progressive, semi-supervised, vae); this one is {run.cfg.recipe} on "
+            f"{run.spec.kind}."
+        )
+
+
+def latents(run: LoadedRun, n: int, seed: int) -> Tensor:
+    """n latents of the run's prior, from a generator seeded with `seed` on the run's device."""
+    return run.recipe.noise(n, torch.Generator(device=run.recipe.device).manual_seed(seed))
 
 
 def interpolation_grid(
     run: LoadedRun, out: Path, mode: str = "linear", rows: int = 6, steps: int = 10, seed: int = 0
 ) -> Path:
     """rows x steps images: each row walks from one random latent to another."""
-    need_images(run, "interpolation")
+    need_latent_generator(run, "interpolation")
     if mode not in ("linear", "slerp"):
         raise BadInput(f'--interpolate "{mode}": use linear or slerp.')
-    g = torch.Generator().manual_seed(seed)
-    a, b = run.recipe.noise(rows, g).cpu(), run.recipe.noise(rows, g).cpu()
-    t = torch.linspace(0, 1, steps).view(1, steps, 1)
+    z = latents(run, 2 * rows, seed)
+    a, b = z[:rows, None], z[rows:, None]
+    t = torch.linspace(0, 1, steps, device=z.device).view(1, steps, 1)
     path_fn = lerp if mode == "linear" else slerp
-    z = path_fn(a[:, None], b[:, None], t).reshape(rows * steps, -1)
     path = out / f"interpolate-{mode}.png"
-    save_grid(run.recipe.generate(z.to(run.recipe.device)), path, steps)
+    save_grid(run.recipe.generate(path_fn(a, b, t).flatten(0, 1)), path, steps)
     return path
 
 
-def class_mean_latents(run: LoadedRun, n: int = 2000, seed: int = 0) -> tuple[Tensor, Tensor]:
-    """(mean latent of the samples the evaluator puts in each class (K, z), counts (K,))."""
-    from gankit.metrics.evaluator import load
+def load_evaluator(run: LoadedRun) -> Evaluator:
+    from gankit.metrics import evaluator
 
-    evaluator = load(run.cfg.data, run.spec.shape[0])
-    z = run.recipe.noise(n, torch.Generator().manual_seed(seed)).cpu()
-    images = to_uint8(torch.cat([run.recipe.generate(c.to(run.recipe.device)).cpu()
-                                 for c in z.split(500)]))  # fmt: skip
-    predicted = evaluator.embed(images)[1].argmax(1)
+    return evaluator.load(run.cfg.data, run.spec.shape[0])
+
+
+def class_mean_latents(
+    run: LoadedRun, evaluator: Evaluator, n: int = 2000, seed: int = 0
+) -> tuple[Tensor, Tensor]:
+    """(mean latent of the samples the evaluator puts in each class (K, z), counts (K,))."""
+    z = latents(run, n, seed)
+    images = torch.cat([to_uint8(run.recipe.generate(c)).cpu() for c in z.split(500)])
+    predicted = evaluator.embed(images)[1].argmax(1).to(z.device)
     k = evaluator.meta["num_classes"]
     counts = torch.bincount(predicted, minlength=k)
     means = torch.stack([z[predicted == c].mean(0) if counts[c] else z.new_zeros(z.shape[1])
                          for c in range(k)])  # fmt: skip
-    return means, counts
+    return means, counts.cpu()
 
 
 def arithmetic(run: LoadedRun, out: Path, a: int, b: int, c: int, seed: int = 0) -> dict[str, Any]:
     """G(mean_A), G(mean_B), G(mean_C) and G(mean_A - mean_B + mean_C), with the class the
-    evaluator sees in the result."""
-    need_images(run, "latent arithmetic")
-    from gankit.metrics.evaluator import load
-
-    means, counts = class_mean_latents(run, seed=seed)
+    evaluator sees in each."""
+    need_latent_generator(run, "latent arithmetic")
+    evaluator = load_evaluator(run)
+    means, counts = class_mean_latents(run, evaluator, seed=seed)
     for cls in (a, b, c):
-        if not 0 <= cls < len(means) or counts[cls] == 0:
-            raise BadInput(f"class {cls}: no generated sample was classified so (counts "
-                           f"{counts.tolist()}); pick classes G produces.")  # fmt: skip
+        if not 0 <= cls < len(means):
+            raise BadInput(f"--arithmetic class {cls} is out of range: the evaluator knows "
+                           f"classes 0..{len(means) - 1}.")  # fmt: skip
+        if counts[cls] == 0:
+            raise BadInput(f"--arithmetic class {cls}: no generated sample was classified so "
+                           f"(counts {counts.tolist()}); pick classes G produces.")  # fmt: skip
     z = torch.stack([means[a], means[b], means[c], means[a] - means[b] + means[c]])
-    images = run.recipe.generate(z.to(run.recipe.device)).cpu()
-    probs = load(run.cfg.data, run.spec.shape[0]).embed(to_uint8(images))[1]
+    images = run.recipe.generate(z)
+    probs = evaluator.embed(to_uint8(images).cpu())[1]
     path = out / f"arithmetic-{a}-{b}+{c}.png"
     save_grid(images, path, 4)
-    return {"arithmetic": f"{a} - {b} + {c}", "grid": str(path), "class_counts": counts.tolist(),
+    return {"expression": f"{a} - {b} + {c}", "grid": str(path), "class_counts": counts.tolist(),
             "predicted": probs.argmax(1).tolist()}  # fmt: skip
+
+
+def reconstruction_error(g_net: nn.Module, z: Tensor, x: Tensor) -> Tensor:
+    """Per-item mean squared error of G(z) against x, in the model's range: (N,)."""
+    return (g_net(z) - x).pow(2).flatten(1).mean(1)
 
 
 def invert(
     run: LoadedRun, x: Tensor, steps: int = 300, lr: float = 0.05, seed: int = 0
 ) -> tuple[Tensor, Tensor]:
     """z* = argmin_z ||G(z) - x||^2 by Adam from a random start; returns (z*, per-item MSE)."""
-    g_net = run.recipe.modules["g_ema" if "g_ema" in run.recipe.modules else "g"].eval()
-    g_net.requires_grad_(False)
-    z = run.recipe.noise(len(x), torch.Generator().manual_seed(seed)).cpu().requires_grad_(True)
+    need_latent_generator(run, "inversion", images=False)
+    g_net = run.recipe.modules["g_ema" if "g_ema" in run.recipe.modules else "g"]
+    z = latents(run, len(x), seed).requires_grad_(True)
+    x = x.to(z.device)
     opt = torch.optim.Adam([z], lr=lr)
-    for _ in range(steps):
-        loss = (g_net(z) - x).pow(2).flatten(1).mean(1)
-        opt.zero_grad(set_to_none=True)
-        loss.sum().backward()
-        opt.step()
-    with torch.no_grad():
-        return z.detach(), (g_net(z) - x).pow(2).flatten(1).mean(1)
+    with evaluating([g_net]):  # batch norm on running statistics, as when sampling
+        for _ in range(steps):
+            opt.zero_grad(set_to_none=True)
+            reconstruction_error(g_net, z, x).sum().backward(inputs=[z])  # G's weights stay
+            opt.step()
+        with torch.no_grad():
+            return z.detach(), reconstruction_error(g_net, z, x).cpu()
 
 
 def inversion_report(
     run: LoadedRun, out: Path, n: int = 64, steps: int = 300, seed: int = 0
 ) -> dict[str, Any]:
     """Reconstruction error of held-out real items vs of G's own samples (its floor)."""
+    if n < 1:
+        raise BadInput(f"--invert {n}: invert at least one item.")
     test = data.build(run.cfg.data, "test")
     idx = torch.randperm(len(test), generator=torch.Generator().manual_seed(seed))[:n]
     real = test.to_model_range(test.x[idx])
-    own = run.recipe.generate(run.recipe.noise(n, torch.Generator().manual_seed(seed + 1))).cpu()
+    own = run.recipe.generate(latents(run, len(real), seed + 1))
     z_real, err_real = invert(run, real, steps, seed=seed)
     _, err_own = invert(run, own, steps, seed=seed + 2)
-    result = {"n": n, "steps": steps, "mse_held_out": float(err_real.mean()),
+    result = {"n": len(real), "steps": steps, "mse_held_out": float(err_real.mean()),
               "mse_own_samples": float(err_own.mean()),
               "mse_held_out_worst_decile": float(err_real.quantile(0.9))}  # fmt: skip
     if run.spec.kind == "image":
-        recon = run.recipe.generate(z_real.to(run.recipe.device)).cpu()
+        recon = run.recipe.generate(z_real).cpu()
         pairs = torch.stack([real[:16], recon[:16]], 1).flatten(0, 1)
         save_grid(pairs, out / "invert.png", 8)
         result["grid"] = str(out / "invert.png")
