@@ -1,10 +1,11 @@
 """Translation benchmarks (issue 5), each a short CPU training run measured on held-out data with
 gankit's own evaluator classifier (features for FID, classes for "class kept").
 
-    python bench/translation.py [--budget 150] [--n 2000] [--only pix2pix,cyclegan,stargan,cogan]
+    python bench/translation.py [--budget 150 | --steps 2000] [--n 2000] [--only pix2pix,...]
 
 pix2pix   edges -> Fashion-MNIST: L1 and FID of G(edges) against the test items, for the GAN and
-          for an L1-only U-Net (recipe_options.adversarial=false) given the same wall-clock budget.
+          for an L1-only U-Net (recipe_options.adversarial=false) given the same budget (wall-clock
+          seconds, or steps; each run's wall time is reported either way).
 cyclegan  items <-> inverted items: cycle error |G_BA(G_AB(x)) - x|; inverted test items -> items:
           FID against the test items and the share whose evaluator class is the item's own.
 stargan   plain / inverted / edges domains: the same, translating inverted and edges test items
@@ -33,11 +34,23 @@ from gankit.metrics.distances import fid
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 
 
-def train(name: str, out: Path, budget: float, extra: tuple[str, ...] = ()) -> api.LoadedRun:
-    """A run of configs/NAME.yaml stopped by the wall-clock budget; its trained recipe."""
-    overrides = ["train.steps=1000000", f"train.budget_s={budget}", "train.progress=false"]
-    api.train(CONFIGS / f"{name}.yaml", out, [*overrides, *extra])
+Budget = dict  # {"seconds": s} or {"steps": n}: what stops every training run
+
+
+def train(name: str, out: Path, budget: Budget, extra: tuple[str, ...] = ()) -> api.LoadedRun:
+    """A run of configs/NAME.yaml stopped by the budget; its trained recipe."""
+    if "steps" in budget:
+        length = [f"train.steps={budget['steps']}"]
+    else:
+        length = ["train.steps=1000000", f"train.budget_s={budget['seconds']}"]
+    api.train(CONFIGS / f"{name}.yaml", out, [*length, "train.progress=false", *extra])
     return api.load(out)
+
+
+def wall_s(run: Path) -> float:
+    """Training seconds of a run, from its log."""
+    lines = (run / "metrics.jsonl").read_text().splitlines()
+    return max(json.loads(line).get("time_s", 0.0) for line in lines)
 
 
 def model_range(x: torch.Tensor) -> torch.Tensor:
@@ -77,16 +90,17 @@ def translated_scores(ev, recipe, inputs: torch.Tensor, to: str, items, real_fea
     return {"fid": round(fid(real_feats, feats), 3), "class_kept": round(kept, 4)}
 
 
-def bench_pix2pix(out: Path, budget: float, n: int) -> dict:
+def bench_pix2pix(out: Path, budget: Budget, n: int) -> dict:
     items = base_test("fashion-mnist", n)
     ev = own_evaluator("fashion-mnist")
     real_feats = embed(ev, model_range(items.x))[0] if ev else None
-    result = {"benchmark": "pix2pix edges -> fashion-mnist", "budget_s": budget, "n": n}
+    result = {"benchmark": "pix2pix edges -> fashion-mnist", "budget": budget, "n": n}
     for label, extra in (("gan", ()), ("l1_only", ("recipe_options.adversarial=false",))):
         loaded = train("pix2pix-edges-fashion", out / f"pix2pix-{label}", budget, extra)
         fake = chunked(partial(loaded.recipe.translate, to="B"), model_range(edges(items.x)))
         result[label] = {
             "steps": loaded.step,
+            "wall_s": wall_s(out / f"pix2pix-{label}"),
             "l1": round(float((fake - model_range(items.x)).abs().mean()), 4),
         }
         if ev is not None:
@@ -94,26 +108,28 @@ def bench_pix2pix(out: Path, budget: float, n: int) -> dict:
     return result
 
 
-def bench_cycle(config: str, out: Path, budget: float, n: int, forth: str, back: str):
+def bench_cycle(config: str, out: Path, budget: Budget, n: int, forth: str, back: str):
     """Train a two-way translator; the held-out items, evaluator, reference features, the run and
     the cycle record (items -> `forth` -> `back`, L1 against the items) that both benches share."""
     items = base_test("fashion-mnist", n)
     ev = own_evaluator("fashion-mnist")
     real_feats = embed(ev, model_range(items.x))[0] if ev else None
-    loaded = train(config, out / config.split("-")[0], budget)
+    run = out / config.split("-")[0]
+    loaded = train(config, run, budget)
     r = loaded.recipe
     x = model_range(items.x)
     again = chunked(lambda v: r.translate(r.translate(v, forth), back), x)
     record = {
-        "budget_s": budget,
+        "budget": budget,
         "steps": loaded.step,
+        "wall_s": wall_s(run),
         "n": n,
         "cycle_l1": round(float((again - x).abs().mean()), 4),
     }
     return items, ev, real_feats, r, record
 
 
-def bench_cyclegan(out: Path, budget: float, n: int) -> dict:
+def bench_cyclegan(out: Path, budget: Budget, n: int) -> dict:
     items, ev, real_feats, r, record = bench_cycle("cyclegan-fashion", out, budget, n, "B", "A")
     return (
         {"benchmark": "cyclegan fashion-mnist <-> inverted"}
@@ -124,7 +140,7 @@ def bench_cyclegan(out: Path, budget: float, n: int) -> dict:
     )
 
 
-def bench_stargan(out: Path, budget: float, n: int) -> dict:
+def bench_stargan(out: Path, budget: Budget, n: int) -> dict:
     items, ev, real_feats, r, record = bench_cycle(
         "stargan-fashion", out, budget, n, "inverted", "plain"
     )
@@ -140,7 +156,7 @@ def bench_stargan(out: Path, budget: float, n: int) -> dict:
     )
 
 
-def bench_cogan(out: Path, budget: float, n: int) -> dict:
+def bench_cogan(out: Path, budget: Budget, n: int) -> dict:
     ev = own_evaluator("digits", auto_train=True)  # a small set: trained on the spot if missing
     loaded = train("cogan-digits", out / "cogan", budget)
     pairs = torch.from_numpy(api.sample(loaded, n, seed=1)["images"])  # (n, 1, 28, 56): A | B
@@ -148,8 +164,9 @@ def bench_cogan(out: Path, budget: float, n: int) -> dict:
     agree = ev.embed(a)[1].argmax(1) == ev.embed(b)[1].argmax(1) if ev else torch.tensor([])
     return {
         "benchmark": "cogan digits | negatives",
-        "budget_s": budget,
+        "budget": budget,
         "steps": loaded.step,
+        "wall_s": wall_s(out / "cogan"),
         "n": n,
         "pairs_same_class": round(float(agree.float().mean()), 4),
     }
@@ -165,7 +182,9 @@ BENCHES = {
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--budget", type=float, default=150.0, help="training seconds per run")
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--budget", type=float, default=150.0, help="training seconds per run")
+    length.add_argument("--steps", type=int, help="training steps per run (instead of seconds)")
     p.add_argument("--n", type=int, default=2000, help="held-out items per measurement")
     p.add_argument("--only", default=",".join(BENCHES), help="comma-separated benchmarks")
     p.add_argument("--out", default="runs/bench-translation", help="folder for the runs")
@@ -173,7 +192,8 @@ def main() -> None:
     torch.manual_seed(0)
     results = []
     for name in a.only.split(","):
-        result = BENCHES[name](Path(a.out), a.budget, a.n)
+        budget = {"steps": a.steps} if a.steps else {"seconds": a.budget}
+        result = BENCHES[name](Path(a.out), budget, a.n)
         print(json.dumps(result), flush=True)
         results.append(result)
     print("\n| benchmark | result |\n|---|---|", file=sys.stdout)

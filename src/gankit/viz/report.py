@@ -152,10 +152,8 @@ def sample_grids(run: Path, pattern: str, title: str, max_grids: int) -> str:
     grids = sorted((run / "samples").glob(pattern))
     if not grids:
         return ""
-    chosen = [
-        grids[round(i * (len(grids) - 1) / max(1, max_grids - 1))]
-        for i in range(min(max_grids, len(grids)))
-    ]
+    shown = min(max_grids, len(grids))  # spread evenly from the first grid to the last
+    chosen = [grids[round(i * (len(grids) - 1) / max(1, shown - 1))] for i in range(shown)]
     figures = "".join(
         f'<figure><img src="{inline(p.read_bytes())}" width="256">'
         f"<figcaption>{html.escape(p.stem)}</figcaption></figure>"
