@@ -46,8 +46,12 @@ def test_tiny_run_per_recipe(tmp_path, recipe, net, loss):
     assert grid.is_file() == (recipe != "semi-supervised")  # SGAN's G takes no labels
 
 
-def test_cgan_with_gradient_penalty_resumes_exactly(tmp_path):
-    raw = tiny("cgan", "mlp", steps=20, loss={"name": "wgan-gp"})
+@pytest.mark.parametrize("recipe", ["cgan", "semi-supervised"])
+def test_resume_is_exact_with_a_penalty_or_noise_layers(tmp_path, recipe):
+    # cgan: the gradient penalty's stream; SGAN: D's Gaussian noise draws from torch's generator
+    raw = tiny(recipe, "mlp", steps=20, loss={"name": "wgan-gp" if recipe == "cgan" else "minimax"})
+    if recipe == "semi-supervised":
+        raw["nets"]["d_options"]["noise"] = [0.3, 0.5]
     whole = api.train(config.from_dict(raw), tmp_path / "whole")["run"]
     half = api.train(config.from_dict(raw), tmp_path / "half", ["train.steps=10"])["run"]
     api.resume(half, ["train.steps=20"])

@@ -40,7 +40,8 @@ class Recipe:
         self.modules: dict[str, nn.Module] = {}
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.rng = torch.Generator(device=device).manual_seed(cfg.train.seed + 1)
-        self.generators = {"noise": self.rng}
+        # torch's own generator feeds dropout and noise layers: checkpointed too, for exact resume
+        self.generators = {"noise": self.rng, "torch": default_generator(device)}
         if distributed.world() > 1 and not self.supports_distributed:
             raise BadInput(
                 f"recipe {cfg.recipe} does not run under torchrun yet (only unconditional "
@@ -129,6 +130,13 @@ class Recipe:
         out = g(z) if labels is None else g(z, labels)
         g.train(was_training)
         return out
+
+
+def default_generator(device: torch.device) -> torch.Generator:
+    """The generator that torch.randn_like and dropout use on `device`."""
+    if device.type == "cuda":
+        return torch.cuda.default_generators[device.index or torch.cuda.current_device()]
+    return torch.default_generator
 
 
 def read_options(cfg: Config, defaults: dict[str, Any]) -> dict[str, Any]:

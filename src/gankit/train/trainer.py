@@ -287,6 +287,7 @@ def restore(recipe: Recipe, stream: BatchStream, folder: Path) -> tuple[int, flo
                 f'"{recipe.cfg.optim.name}" ({type(e).__name__}: {e}): keep the run\'s optimiser.'
             ) from None
     for name, g in recipe.generators.items():
-        g.set_state(tensors[f"rng.{name}"])
+        if f"rng.{name}" in tensors:  # checkpoints from before a stream existed lack it
+            g.set_state(tensors[f"rng.{name}"])
     stream.load_state_dict(state["stream"])
     return int(state["step"]), float(state["time_s"])
