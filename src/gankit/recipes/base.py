@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -120,6 +121,9 @@ class Recipe:
     def step(self, stream: BatchStream) -> dict[str, Tensor]:
         """One generator step (with its n_critic D steps); returns detached scalar stats."""
         raise NotImplementedError
+
+    def save_extra_pictures(self, z: Tensor, samples: Path, step: int) -> None:
+        """Grids a family shows beside the sample grid (per class, say); none by default."""
 
     @torch.no_grad()
     def generate(self, z: Tensor, labels: Tensor | None = None, ema: bool = True) -> Tensor:

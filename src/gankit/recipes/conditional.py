@@ -107,11 +107,18 @@ class LabelledRecipe(Recipe):
         """0, 1, ..., K-1, 0, 1, ...: every class equally often (up to one)."""
         return torch.arange(n, device=self.device) % self.num_classes
 
-    def sample_grid_labels(self, per_class: int) -> Tensor | None:
-        """Labels of a grid with one row per class (None when G takes no labels)."""
+    def save_extra_pictures(self, z: Tensor, samples: Path, step: int) -> None:
+        """A grid with one row per class, the same latents down each column (conditional G)."""
+        per_class = 10
         if not self.conditional:
-            return None
-        return torch.arange(self.num_classes, device=self.device).repeat_interleave(per_class)
+            return
+        labels = torch.arange(self.num_classes, device=self.device).repeat_interleave(per_class)
+        images = self.generate(z[:per_class].repeat(self.num_classes, 1), labels).float().cpu()
+        if images.dim() != 4:  # toy points have no picture grid
+            return
+        path = samples / f"classes-step-{step:08d}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_image(images, path, nrow=per_class, normalize=True, value_range=(-1, 1), padding=1)
 
     @torch.no_grad()
     def generate(self, z: Tensor, labels: Tensor | None = None, ema: bool = True) -> Tensor:
@@ -119,19 +126,6 @@ class LabelledRecipe(Recipe):
         if self.conditional and labels is None:
             labels = self.balanced_labels(len(z))
         return super().generate(z, labels if self.conditional else None, ema)
-
-
-def save_class_grid(recipe: Recipe, z: Tensor, path: Path, per_class: int = 10) -> None:
-    """A PNG with one row per class, the same latents down each column (conditional G only)."""
-    labels = getattr(recipe, "sample_grid_labels", lambda n: None)(per_class)
-    if labels is None:
-        return
-    z = z[:per_class].repeat(recipe.num_classes, 1)
-    images = recipe.generate(z, labels).float().cpu()
-    if images.dim() != 4:  # toy points have no picture grid
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_image(images, path, nrow=per_class, normalize=True, value_range=(-1, 1), padding=1)
 
 
 def class_index(spec: DataSpec, wanted: int | str) -> int:

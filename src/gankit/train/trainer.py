@@ -23,7 +23,6 @@ from gankit.data import BatchStream, DataSpec
 from gankit.diagnostics.doctor import Doctor  # issue 8: the training doctor
 from gankit.errors import BadInput
 from gankit.recipes import RECIPES, Recipe
-from gankit.recipes.conditional import save_class_grid  # issue 4: per-class sample grids
 from gankit.train import checkpoint, distributed
 from gankit.train.runlog import RunLog
 from gankit.viz.report import write_report
@@ -75,8 +74,7 @@ def train(cfg: Config, out: Path, resume: bool = False) -> dict[str, Any]:
     def save_pictures(step: int) -> Path:
         path = out / "samples" / f"step-{step:08d}.png"
         save_samples(recipe.generate(fixed), path, real_points, f"step {step}")
-        # issue 4: per-class grid (one row per class) for conditional recipes; no-op otherwise
-        save_class_grid(recipe, fixed, out / "samples" / f"classes-step-{step:08d}.png")
+        recipe.save_extra_pictures(fixed, out / "samples", step)  # e.g. one row per class
         return path
 
     t = cfg.train
