@@ -70,7 +70,9 @@ def shown_commands() -> list[tuple[str, list[str]]]:
     return found
 
 
-@pytest.mark.parametrize("doc, argv", shown_commands(), ids=lambda x: " ".join(x)[:60])
+@pytest.mark.parametrize(
+    "doc, argv", shown_commands(), ids=[f"{d}: {' '.join(a[:2])}" for d, a in shown_commands()]
+)
 def test_shown_commands_are_valid(doc: str, argv: list[str]) -> None:
     args = cli.parser().parse_args(argv)  # exits (failing the test) on an unknown option
     if args.command == "train":

