@@ -65,7 +65,7 @@ def main() -> None:
     source = DataConfig(base, cfg.size, cfg.channels, cfg.root, cfg.download)
     evaluator = load_evaluator(source, loaded.spec.shape[0])
     result = {"run": str(a.run), "steps": loaded.step, "evaluator": evaluator.name}
-    result["evaluator_accuracy"] = evaluator.meta.get("accuracy")
+    result["evaluator_accuracy"] = evaluator.meta.get("test_accuracy")
     for kind, (words, order) in KINDS.items():
         texts, labels = captions_for(base, a.per_class, words, order, a.seed)
         _, probs = evaluator.embed(images(loaded.recipe, texts, 2, a.seed))

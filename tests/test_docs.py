@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 
 from gankit import cli, config
+from gankit.lab import LABS  # importing LABS registers every lab
 from gankit.lab.registry import settings_of
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "docs/guide"
 DOCS = [ROOT / "README.md", ROOT / "docs/API.md", *sorted(GUIDE.glob("*.md"))]
 PYTHON = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
-SHELL = re.compile(r"^```(?:bash|text)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+SHELL = re.compile(r"^```(bash|text)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 QUOTED = re.compile(r"<!-- out:(\S+) -->\n(.*?)<!-- /out -->", re.DOTALL)
 PICTURE = re.compile(r"!\[[^\]]*\]\(([^)]+\.png)\)")
 
@@ -59,14 +60,16 @@ def test_python_examples_run(doc: Path, tmp_path: Path) -> None:
 
 
 def shown_commands() -> list[tuple[str, list[str]]]:
-    """(doc name, argv) of every `gankit ...` line in the docs' bash and text blocks."""
+    """(doc name, argv) of every `gankit ...` command in the docs' bash blocks, and of every
+    `$ gankit ...` line of their text blocks (console transcripts)."""
     found = []
     for doc in DOCS:
-        for block in SHELL.findall(doc.read_text()):
+        for language, block in SHELL.findall(doc.read_text()):
+            prompt = "$ " if language == "text" else ""
             for line in block.splitlines():
-                line = line.removeprefix("$ ").split("  #")[0].strip()
-                if line.startswith("gankit ") and "|" not in line and "..." not in line:
-                    found.append((doc.name, shlex.split(line)[1:]))
+                command = line.removeprefix(prompt).split("  #")[0].strip()
+                if line.startswith(prompt + "gankit ") and "|" not in command:
+                    found.append((doc.name, shlex.split(command)[1:]))
     return found
 
 
@@ -78,6 +81,7 @@ def test_shown_commands_are_valid(doc: str, argv: list[str]) -> None:
     if args.command == "train":
         config.load(ROOT / args.config, args.set)  # every --set key exists and has the right type
     if args.command == "lab":
+        assert args.name in LABS
         known = settings_of(args.name)
         assert all(s.partition("=")[0] in known for s in args.set), (doc, argv)
 
@@ -101,8 +105,8 @@ def test_guide_quotes_what_the_script_wrote() -> None:
 
 
 def test_guide_pictures_exist_and_are_small() -> None:
-    pictures = [
-        (doc.parent / link).resolve()
+    pictures = [  # snippets are included in the chapters: their links are relative to GUIDE
+        (GUIDE / link).resolve()
         for doc in [*GUIDE.glob("*.md"), *(GUIDE / "out").glob("*.md")]
         for link in PICTURE.findall(doc.read_text())
     ]
