@@ -47,3 +47,45 @@ def test_clip_bounds_every_weight():
 def test_registry_names_each_penalty():
     assert {"gp", "r1", "dragan", "clip", "none"} <= set(PENALTIES.names())
     assert PENALTIES.get("clip")().term is None and PENALTIES.get("gp")().constraint is None
+
+
+def test_lazy_penalty_runs_one_d_step_in_k_weighted_k_and_resumes_exactly(tmp_path, monkeypatch):
+    from conftest import tiny_ring
+
+    from gankit import api, config
+    from gankit.recipes.base import Recipe
+
+    raw = tiny_ring(steps=10)
+    raw["loss"] = {"name": "non-saturating", "penalty": "r1", "penalty_every": 4}
+    raw["train"].update(checkpoint_every=5, log_every=5)
+    weights = []
+    real_penalty_of = Recipe.penalty_of
+
+    def spy(self, critic, real, fake):
+        out = real_penalty_of(self, critic, real, fake)
+        weights.append(bool(out.requires_grad))  # a real penalty has a graph; zero has none
+        if out.requires_grad:  # R1 draws no randomness, so it can be recomputed here
+            once = self.cfg.loss.penalty_weight * self.penalty.term(critic, real, fake, self.rng)
+            assert torch.allclose(out, 4 * once)
+        return out
+
+    monkeypatch.setattr(Recipe, "penalty_of", spy)
+    whole = api.train(config.from_dict(raw), tmp_path / "whole")["run"]
+    assert weights == [i % 4 == 0 for i in range(10)]
+    half = api.train(config.from_dict(raw), tmp_path / "half", ["train.steps=5"])["run"]
+    api.resume(half, ["train.steps=10"])  # the clock resumes at D step 5, not 0
+    assert weights[10:] == [i % 4 == 0 for i in range(10)]
+    a, b = api.load(whole).recipe.modules["d"], api.load(half).recipe.modules["d"]
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_lazy_penalty_interval_is_checked():
+    from conftest import tiny_ring
+
+    from gankit import config
+    from gankit.errors import BadInput
+
+    raw = tiny_ring()
+    raw["loss"] = {"penalty_every": 0}
+    with pytest.raises(BadInput, match="loss.penalty_every"):
+        config.from_dict(raw)

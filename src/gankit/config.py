@@ -48,6 +48,7 @@ class LossConfig:
     penalty: str = "auto"
     penalty_weight: float = 10.0  # lambda of gp / r1 / dragan
     clip: float = 0.01  # weight clipping bound for the clip penalty
+    penalty_every: int = 1  # lazy regularisation: the penalty on 1 D step in k, weighted k
 
 
 @dataclass
@@ -140,6 +141,7 @@ _AT_LEAST = {
     "optim.lr_d": (0, "a learning rate"),
     "loss.penalty_weight": (0, "a penalty weight"),
     "loss.clip": (0, "a clipping bound"),
+    "loss.penalty_every": (1, "a step interval"),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from gankit.data import BatchStream, DataSpec
 from gankit.errors import BadInput, closest
 from gankit.losses import LOSSES, Game
 from gankit.penalties import PENALTIES, Penalty
+from gankit.recipes.state import RecipeState
 from gankit.registry import Registry
 from gankit.train import distributed
 
@@ -49,6 +51,9 @@ class Recipe:
                 f"does): train it in one process."
             )
         self.skipped_updates = 0  # updates dropped for a non-finite loss (train.on_nonfinite: skip)
+        if cfg.loss.penalty_every > 1:  # counts D steps for the lazy penalty; checkpointed
+            self.modules["penalty_clock"] = RecipeState(d_steps=0).to(device)
+        self._d_steps: int | None = None  # its Python copy (no device sync per step)
 
     # -- building ---------------------------------------------------------------------------
     def build_net(self, role: str, num_classes: int = 0) -> nn.Module:
@@ -98,6 +103,27 @@ class Recipe:
             return
         loss.backward()
         opt.step()
+
+    def penalty_of(self, critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor) -> Tensor:
+        """The configured gradient penalty, weighted, or zero. With loss.penalty_every = k it runs
+        on one D step in k, weighted k (lazy regularisation, StyleGAN2): k times fewer double
+        backwards for about the same regularisation."""
+        every = self.cfg.loss.penalty_every
+        if self.penalty.term is None or not self._penalty_due(every):
+            return torch.zeros((), device=self.device)
+        weight = every * self.cfg.loss.penalty_weight
+        return weight * self.penalty.term(critic, real, fake, self.rng)
+
+    def _penalty_due(self, every: int) -> bool:
+        if every == 1:
+            return True
+        clock = self.modules["penalty_clock"]
+        if self._d_steps is None:  # first call, after any resume restored the clock
+            self._d_steps = int(clock.value("d_steps"))
+        due = self._d_steps % every == 0
+        self._d_steps += 1
+        clock.set("d_steps", self._d_steps)
+        return due
 
     # -- using ------------------------------------------------------------------------------
     def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:

@@ -4,7 +4,6 @@ and the per-class sample grid the trainer saves."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -89,12 +88,6 @@ class LabelledRecipe(Recipe):
     def fake_labels(self, n: int) -> Tensor:
         """Classes for a fake batch, uniform (the recipe's random stream, so resume is exact)."""
         return torch.randint(self.num_classes, (n,), device=self.device, generator=self.rng)
-
-    def penalty_of(self, critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor) -> Tensor:
-        """The configured gradient penalty, weighted, for a critic with its labels bound."""
-        if self.penalty.term is None:
-            return torch.zeros((), device=self.device)
-        return self.cfg.loss.penalty_weight * self.penalty.term(critic, real, fake, self.rng)
 
     def descend(self, name: str, loss: Tensor) -> None:
         """One optimiser step of network `name` on `loss` (D's weight constraint after it)."""

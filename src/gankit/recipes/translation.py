@@ -107,12 +107,6 @@ class TranslationRecipe(Recipe):
         self.examples.keep(x, y)
         return x, y
 
-    def penalty_of(self, critic, real: Tensor, fake: Tensor) -> Tensor:
-        """The configured gradient penalty (weighted), or zero."""
-        if self.penalty.term is None:
-            return torch.zeros((), device=self.device)
-        return self.cfg.loss.penalty_weight * self.penalty.term(critic, real, fake, self.rng)
-
     def descend(self, name: str, loss: Tensor, critic: nn.Module | None = None) -> None:
         """One optimiser step; weight clipping (wgan) on `critic` after a D step."""
         self.update(name, loss)
