@@ -2,9 +2,10 @@
 
 import pytest
 import torch
-from conftest import tiny_digits
+from conftest import tiny_digits, tiny_ring
 
 from gankit import api, config
+from gankit.errors import BadInput
 
 
 @pytest.mark.parametrize("switch", ["train.amp=true", "train.channels_last=true"])
@@ -45,3 +46,14 @@ def test_compile_switch_trains(tmp_path):
     result = api.train(config.from_dict(raw), tmp_path / "run", ["train.compile=true"])
     assert result["step"] == 30
     assert api.sample(result["run"], 5)["points"].shape == (5, 2)
+
+
+def test_cuda_graphs_switch_is_refused_without_compile_or_a_gpu(tmp_path):
+    raw = tiny_ring(steps=2)
+    raw["train"]["cuda_graphs"] = True
+    with pytest.raises(BadInput, match="train.compile: true"):
+        config.from_dict(raw)
+    raw["train"]["compile"] = True
+    if not torch.cuda.is_available():  # on a GPU machine this run would compile with graphs
+        with pytest.raises(BadInput, match="CUDA device"):
+            api.train(config.from_dict(raw), tmp_path / "run")

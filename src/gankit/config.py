@@ -76,6 +76,7 @@ class TrainConfig:
     amp: bool = False  # bf16 autocast for the networks (losses and penalties stay float32)
     channels_last: bool = False  # NHWC memory layout for conv nets (faster convolutions on GPU)
     compile: bool = False  # torch.compile G and D (gradient penalties still run eager)
+    cuda_graphs: bool = False  # with compile on CUDA: replay each step as CUDA graphs
     sync_batchnorm: bool = False  # under torchrun: batch statistics over all ranks (GPU only)
     on_nonfinite: str = "stop"  # NaN/Inf loss: stop | skip (the step) | rollback (to last ckpt)
     progress: bool = True
@@ -212,6 +213,11 @@ def from_dict(raw: dict[str, Any]) -> Config:
         raise BadInput(
             f'config key train.on_nonfinite = "{cfg.train.on_nonfinite}": '
             "use stop, skip or rollback."
+        )
+    if cfg.train.cuda_graphs and (not cfg.train.compile or cfg.train.device == "cpu"):
+        raise BadInput(
+            "train.cuda_graphs needs train.compile: true and a CUDA device (train.device: auto "
+            "or cuda): set both, or switch it off."
         )
     decay_from = cfg.optim.decay_from
     if decay_from is not None and not 0 <= decay_from < 1:

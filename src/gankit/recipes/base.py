@@ -142,7 +142,12 @@ class Recipe:
         if t.channels_last:
             net = net.to(memory_format=torch.channels_last)
         net = distributed.wrap(net, t.sync_batchnorm)
-        return torch.compile(net) if t.compile else net
+        if not t.compile:
+            return net
+        if t.cuda_graphs and self.device.type != "cuda":
+            raise BadInput("train.cuda_graphs needs a CUDA device, and this run is on the CPU.")
+        # "reduce-overhead" is torch.compile's CUDA-graph mode (static shapes: fixed batches)
+        return torch.compile(net, mode="reduce-overhead" if t.cuda_graphs else None)
 
     def step(self, stream: BatchStream) -> dict[str, Tensor]:
         """One generator step (with its n_critic D steps); returns detached scalar stats."""
