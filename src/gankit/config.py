@@ -214,7 +214,7 @@ def from_dict(raw: dict[str, Any]) -> Config:
             f'config key train.on_nonfinite = "{cfg.train.on_nonfinite}": '
             "use stop, skip or rollback."
         )
-    if cfg.train.cuda_graphs and (not cfg.train.compile or cfg.train.device == "cpu"):
+    if cfg.train.cuda_graphs and not cfg.train.compile:  # the device is checked once resolved
         raise BadInput(
             "train.cuda_graphs needs train.compile: true and a CUDA device (train.device: auto "
             "or cuda): set both, or switch it off."

@@ -55,8 +55,9 @@ class Unconditional(Recipe):
         loss = self.stab.d_loss(self.game.d_loss)(real_logits, fake_logits)
         for term in self.stab.d_terms():  # issue 6: none when off
             loss = loss + term
-        # The eager D (not the compiled one); under DDP its gradients are still reduced.
-        loss = loss + self.penalty_of(self.modules["d"], real, fake)
+        if self.penalty.term is not None:  # no zero tensor added on the hot path without one
+            # The eager D (not the compiled one); under DDP its gradients are still reduced.
+            loss = loss + self.penalty_of(self.modules["d"], real, fake)
         self.update("d", loss)
         if self.penalty.constraint is not None:
             self.penalty.constraint(self.D, self.cfg.loss.clip)
