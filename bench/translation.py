@@ -37,13 +37,16 @@ CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 Budget = dict  # {"seconds": s} or {"steps": n}: what stops every training run
 
 
+OVERRIDES: list[str] = []  # --set KEY=VALUE, applied to every run
+
+
 def train(name: str, out: Path, budget: Budget, extra: tuple[str, ...] = ()) -> api.LoadedRun:
-    """A run of configs/NAME.yaml stopped by the budget; its trained recipe."""
+    """A run of configs/NAME.yaml stopped by the budget (and --set overrides); its recipe."""
     if "steps" in budget:
         length = [f"train.steps={budget['steps']}"]
     else:
         length = ["train.steps=1000000", f"train.budget_s={budget['seconds']}"]
-    api.train(CONFIGS / f"{name}.yaml", out, [*length, "train.progress=false", *extra])
+    api.train(CONFIGS / f"{name}.yaml", out, [*length, "train.progress=false", *OVERRIDES, *extra])
     return api.load(out)
 
 
@@ -188,7 +191,9 @@ def main() -> None:
     p.add_argument("--n", type=int, default=2000, help="held-out items per measurement")
     p.add_argument("--only", default=",".join(BENCHES), help="comma-separated benchmarks")
     p.add_argument("--out", default="runs/bench-translation", help="folder for the runs")
+    p.add_argument("--set", action="append", default=[], help="KEY=VALUE for every run's config")
     a = p.parse_args()
+    OVERRIDES.extend(a.set)
     torch.manual_seed(0)
     results = []
     for name in a.only.split(","):

@@ -26,6 +26,24 @@ def test_translators_keep_the_image_shape(side, channels):
         assert labelled(x, torch.tensor([0, 2])).shape == x.shape
 
 
+@pytest.mark.parametrize("norm", ["instance", "batch", "none"])
+def test_translator_output_depends_on_the_target_domain(norm):
+    # One input, two domains, opposite targets: only a G that sees the domain can fit both.
+    # Instance norm alone would subtract the one-hot planes' constant and erase the domain.
+    torch.manual_seed(0)
+    g = nets.build("resnet-translator", "g", (1, 16, 16), 0, 2, width=8, blocks=1, norm=norm)
+    x = torch.rand(4, 1, 16, 16).repeat(2, 1, 1, 1)
+    c = torch.tensor([0] * 4 + [1] * 4)
+    target = torch.cat([torch.full((4, 1, 16, 16), 0.5), torch.full((4, 1, 16, 16), -0.5)])
+    opt = torch.optim.Adam(g.parameters(), 1e-2)
+    for _ in range(60):
+        loss = (g(x, c) - target).abs().mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert loss.item() < 0.1  # a domain-blind G cannot get below 0.5
+
+
 def test_unet_skips_join_every_level():
     g = nets.build("unet", "g", (1, 32, 32), 8, width=4)
     assert len(g.downs) == len(g.ups) == 5  # 32 -> 1

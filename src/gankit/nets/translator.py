@@ -4,7 +4,10 @@
 c7s1-w, `downsample` stride-2 convs, `blocks` residual blocks at the lowest resolution, as many
 stride-2 transposed convs, c7s1-C and tanh; reflection padding and instance norm. Residual blocks
 keep the input's content by default and learn only the change (texture, colour, domain).
-With num_classes > 0 the target domain joins the input as one-hot planes (StarGAN).
+With num_classes > 0 the target domain joins the input as one-hot planes (StarGAN), and also sets
+the scale and shift of the first norm (conditional instance norm, Dumoulin et al. 2017): the planes
+alone add a per-channel constant to the first conv's output, which instance norm subtracts again,
+so with reflection padding G would never see the domain.
 """
 
 from __future__ import annotations
@@ -34,6 +37,23 @@ class ResidualBlock(nn.Module):
         return x + self.body(x)
 
 
+class DomainNorm(nn.Module):
+    """norm(h) * scale[c] + shift[c]: a norm whose affine parameters are the target domain's."""
+
+    def __init__(self, kind: str, channels: int, num_classes: int) -> None:
+        super().__init__()
+        self.norm = norm_layer(kind, channels)
+        self.scale = nn.Embedding(num_classes, channels)
+        self.shift = nn.Embedding(num_classes, channels)
+        nn.init.ones_(self.scale.weight)
+        nn.init.zeros_(self.shift.weight)
+
+    def forward(self, h: Tensor, labels: Tensor) -> Tensor:
+        return (
+            self.norm(h) * self.scale(labels)[..., None, None] + self.shift(labels)[..., None, None]
+        )
+
+
 class Translator(nn.Module):
     translates = True  # image -> image: what the translation recipes check for
 
@@ -43,12 +63,12 @@ class Translator(nn.Module):
         super().__init__()
         self.num_classes = num_classes
         bias = norm == "none"
-        layers: list[nn.Module] = [
-            nn.ReflectionPad2d(3),
-            nn.Conv2d(channels + num_classes, width, 7, bias=bias),
-            norm_layer(norm, width),
-            nn.ReLU(True),
-        ]
+        self.stem = nn.Sequential(
+            nn.ReflectionPad2d(3), nn.Conv2d(channels + num_classes, width, 7, bias=bias)
+        )
+        self.stem_norm = DomainNorm(norm, width, num_classes) if num_classes else None
+        layers: list[nn.Module] = [] if num_classes else [norm_layer(norm, width)]
+        layers.append(nn.ReLU(True))
         w = width
         for _ in range(downsample):
             layers += [
@@ -69,9 +89,10 @@ class Translator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
-        if self.num_classes:
-            x = join_one_hot(x, labels, self.num_classes, planes=True)
-        return self.net(x)
+        if not self.num_classes:
+            return self.net(self.stem(x))
+        h = self.stem(join_one_hot(x, labels, self.num_classes, planes=True))
+        return self.net(self.stem_norm(h, labels))
 
 
 @NETS.register("resnet-translator")
