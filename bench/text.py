@@ -6,6 +6,9 @@
 class accuracy: for every class, captions written with (a) training phrasings, (b) held-out word
   orders, (c) held-out synonyms; gankit's own evaluator (the dataset's classifier) labels the
   generated images; accuracy = share labelled as the class the caption names (chance 10%).
+encoder ceiling: the text encoder alone, no G: each held-out caption goes to the class whose
+  mean training-caption embedding is nearest (cosine); what a G that follows the encoder could
+  reach at best, before the evaluator's own error.
 FID stage I vs stage II: evaluator-feature FID against real test images, stage I's images
   upsampled to the full side; the same latents and captions for both.
 Prints JSON and a markdown table.
@@ -43,6 +46,22 @@ def captions_for(base: str, per_class: int, words: bool, order: bool, seed: int)
     return texts, torch.tensor(labels)
 
 
+@torch.no_grad()
+def encoder_ceiling(encoder, base: str, per_class: int, seed: int) -> dict[str, float]:
+    """Share of held-out captions whose embedding is nearest its own class's training centroid."""
+    texts, labels = captions_for(base, per_class, False, False, seed + 2)
+    train = torch.nn.functional.normalize(encoder(texts).float(), dim=1)
+    centroids = torch.stack([train[labels == c].mean(0) for c in range(len(NOUNS[base]))])
+    centroids = torch.nn.functional.normalize(centroids, dim=1)
+    out = {}
+    for kind, (words, order) in KINDS.items():
+        if words or order:
+            held, truth = captions_for(base, per_class, words, order, seed + 3)
+            e = torch.nn.functional.normalize(encoder(held).float(), dim=1)
+            out[kind] = round(float(((e @ centroids.T).argmax(1) == truth).float().mean()), 3)
+    return out
+
+
 def images(recipe, texts: list[str], stage: int, seed: int, batch: int = 250) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     z = recipe.noise(len(texts), g)
@@ -69,7 +88,16 @@ def main() -> None:
     for kind, (words, order) in KINDS.items():
         texts, labels = captions_for(base, a.per_class, words, order, a.seed)
         _, probs = evaluator.embed(images(loaded.recipe, texts, 2, a.seed))
-        result[f"accuracy, {kind}"] = float((probs.argmax(1) == labels).float().mean())
+        right = probs.argmax(1) == labels
+        result[f"accuracy, {kind}"] = float(right.float().mean())
+        if words:  # which unseen nouns the encoder carries over, and which it maps elsewhere
+            result["accuracy by held-out noun"] = {
+                "/".join(held): round(float(right[labels == c].float().mean()), 3)
+                for c, (_, held) in enumerate(NOUNS[base])
+            }
+    result["encoder ceiling"] = encoder_ceiling(
+        loaded.recipe.modules["text"], base, a.per_class, a.seed
+    )
     texts, _ = captions_for(base, a.per_class, False, False, a.seed + 1)
     real = data.build(source, "test").x[: len(texts)]
     real_features, _ = evaluator.embed(real)
