@@ -6,6 +6,8 @@
 class accuracy: for every class, captions written with (a) training phrasings, (b) held-out word
   orders, (c) held-out synonyms; gankit's own evaluator (the dataset's classifier) labels the
   generated images; accuracy = share labelled as the class the caption names (chance 10%).
+test-split captions: the dataset's own held-out captions (the test split: each caption has a new
+  synonym, a new word order, or both), one per test image, first --per-class x 10 images.
 encoder ceiling: the text encoder alone, no G: each held-out caption goes to the class whose
   mean training-caption embedding is nearest (cosine); what a G that follows the encoder could
   reach at best, before the evaluator's own error.
@@ -95,6 +97,12 @@ def main() -> None:
                 "/".join(held): round(float(right[labels == c].float().mean()), 3)
                 for c, (_, held) in enumerate(NOUNS[base])
             }
+    test = data.build(cfg, "test")
+    n = a.per_class * len(NOUNS[base])
+    _, probs = evaluator.embed(images(loaded.recipe, test.captions[:n], 2, a.seed))
+    result["accuracy, test-split captions"] = float(
+        (probs.argmax(1) == test.labels[:n]).float().mean()
+    )
     result["encoder ceiling"] = encoder_ceiling(
         loaded.recipe.modules["text"], base, a.per_class, a.seed
     )
