@@ -26,6 +26,7 @@ from torch import Tensor
 from tqdm import tqdm
 
 from gankit.config import Config
+from gankit.errors import BadInput
 from gankit.data import Dataset
 from gankit.diagnostics.gradnorm import generator_gradient_norm
 from gankit.losses import LOSSES
@@ -275,7 +276,7 @@ def gradient_norm_of(recipe: Any, z: Tensor) -> float | None:
     g, d = recipe.modules["g"], recipe.modules["d"]
     try:
         return generator_gradient_norm(g, d, recipe.game.g_loss, z)
-    except (TypeError, RuntimeError, ValueError):  # a recipe with another signature
+    except (TypeError, RuntimeError, ValueError, BadInput):  # another signature, or packing
         return None
 
 

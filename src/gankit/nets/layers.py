@@ -7,6 +7,8 @@ MinibatchStd           the batch's per-feature standard deviation appended as on
                        map, so D can see a collapsed (too similar) batch (ProGAN's D).
 MinibatchDiscrimination  Salimans et al. 2016: per-sample closeness to the rest of the batch,
                        appended to D's features for the same reason (a learned version).
+Packed                 PacGAN (Lin et al. 2018): D judges m samples at once, all real or all
+                       fake, so a G that covers few modes shows in the group's lack of variety.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import math
 import torch
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
+
+from gankit.errors import BadInput
 
 
 class _Scale(nn.Module):
@@ -110,3 +114,23 @@ class MinibatchDiscriminationHead(nn.Module):
         logits = self.head(h)
         extra = self.out(self.mbd(h.flatten(1)))
         return logits + extra.view(-1, *([1] * (logits.dim() - 1)))
+
+
+class Packed(nn.Module):
+    """D over groups of `pack` samples: (B, C, ...) -> body((B / pack, pack * C, ...)).
+
+    The body is built for pack times the channels (features); consecutive samples form a group,
+    so a batch of only real or only fake samples gives groups of only real or only fake ones.
+    """
+
+    def __init__(self, body: nn.Module, pack: int) -> None:
+        super().__init__()
+        self.body, self.pack = body, pack
+
+    def forward(self, x: Tensor) -> Tensor:
+        if len(x) % self.pack:
+            raise BadInput(
+                f"D packs {self.pack} samples per group (nets.d_options.pack) but got a batch of "
+                f"{len(x)}: make train.batch_size a multiple of {self.pack}."
+            )
+        return self.body(x.reshape(len(x) // self.pack, self.pack * x.shape[1], *x.shape[2:]))

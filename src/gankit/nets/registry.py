@@ -8,6 +8,7 @@ from typing import Any
 from torch import nn
 
 from gankit.errors import BadInput, closest
+from gankit.nets.layers import Packed
 from gankit.registry import Registry
 
 NETS = Registry("network")
@@ -20,12 +21,15 @@ def build(
     z_dim: int,
     num_classes: int = 0,
     spectral_norm: bool = False,
+    pack: int = 1,
     **options: Any,
 ) -> nn.Module:
     """Build network `name` as a generator (role "g") or discriminator (role "d").
 
     `spectral_norm` wraps every conv and linear weight of any network in torch's spectral-norm
     parametrisation (Miyato et al. 2018), which bounds each layer's largest singular value by ~1.
+    `pack` m > 1 makes an unlabelled D judge m samples at once (PacGAN, Lin et al. 2018): it
+    helps when G drops modes, since a group of m fakes then lacks the variety of m real samples.
     """
     if role not in ("g", "d"):
         raise ValueError(f"role must be 'g' or 'd', got {role!r}")
@@ -33,13 +37,20 @@ def build(
     accepted = [
         p.name for p in inspect.signature(builder).parameters.values() if p.kind == p.KEYWORD_ONLY
     ]
-    accepted.append("spectral_norm")
+    accepted += ["spectral_norm", "pack"]
     for key in options:
         if key not in accepted:
             raise BadInput(
                 f'network "{name}" has no option "{key}".{closest(key, accepted)}'
                 f" Its options: {', '.join(accepted)}."
             )
+    if pack != 1 and (role != "d" or num_classes or pack < 1):
+        raise BadInput(
+            f"pack: {pack} needs an unlabelled discriminator and pack >= 1: PacGAN groups the "
+            f"samples D sees; put it in nets.d_options of an unconditional recipe."
+        )
+    if pack > 1:  # the body sees pack samples' channels (or features) stacked
+        shape = (shape[0] * pack, *shape[1:])
     try:
         net = builder(role, tuple(shape), z_dim, num_classes, **options)
     except ValueError as e:  # a builder's own check of shape or option values
@@ -48,4 +59,4 @@ def build(
         for module in list(net.modules()):
             if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
                 nn.utils.parametrizations.spectral_norm(module)
-    return net
+    return Packed(net, pack) if pack > 1 else net
