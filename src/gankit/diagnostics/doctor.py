@@ -26,9 +26,9 @@ from torch import Tensor
 from tqdm import tqdm
 
 from gankit.config import Config
-from gankit.errors import BadInput
 from gankit.data import Dataset
 from gankit.diagnostics.gradnorm import generator_gradient_norm
+from gankit.errors import BadInput
 from gankit.losses import LOSSES
 
 # Thresholds of the rules (module constants: the config has no doctor section).
