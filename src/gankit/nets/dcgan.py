@@ -28,13 +28,13 @@ def base_side(size: int) -> tuple[int, int]:
     raise ValueError(f"image side {size} is not 4 or 7 times a power of two (e.g. 28, 32, 64)")
 
 
-def norm_layer(kind: str, channels: int) -> nn.Module:
+def norm_layer(kind: str, channels: int, affine: bool = True) -> nn.Module:
     if kind == "batch":
-        return nn.BatchNorm2d(channels)
+        return nn.BatchNorm2d(channels, affine=affine)
     if kind == "instance":
-        return nn.InstanceNorm2d(channels, affine=True)
+        return nn.InstanceNorm2d(channels, affine=affine)
     if kind == "layer":  # per-sample, so safe with gradient penalties
-        return nn.GroupNorm(1, channels)
+        return nn.GroupNorm(1, channels, affine=affine)
     return nn.Identity()
 
 

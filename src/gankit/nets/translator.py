@@ -42,7 +42,7 @@ class DomainNorm(nn.Module):
 
     def __init__(self, kind: str, channels: int, num_classes: int) -> None:
         super().__init__()
-        self.norm = norm_layer(kind, channels)
+        self.norm = norm_layer(kind, channels, affine=False)  # the domain's scale and shift instead
         self.scale = nn.Embedding(num_classes, channels)
         self.shift = nn.Embedding(num_classes, channels)
         nn.init.ones_(self.scale.weight)
