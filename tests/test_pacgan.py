@@ -63,3 +63,9 @@ def test_a_packed_ring_run_trains_and_resumes_exactly(tmp_path):
     for key, value in a.recipe.modules["d"].state_dict().items():
         assert torch.equal(value, b.recipe.modules["d"].state_dict()[key]), key
     assert resumed["step"] == 60
+
+
+def test_gankit_list_names_the_network_switches():
+    switches = api.list_parts()["network switches"]
+    assert "PacGAN" in switches["nets.d_options.pack"]
+    assert "nets.d_options.spectral_norm" in switches

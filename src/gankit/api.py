@@ -23,6 +23,7 @@ from gankit.data import DATASETS, DataSpec
 from gankit.errors import BadInput
 from gankit.losses import LOSSES
 from gankit.nets import NETS
+from gankit.nets.registry import SWITCHES
 from gankit.nets.style import truncation as style_truncation  # issue 6
 from gankit.nets.text import ENCODERS
 from gankit.penalties import PENALTIES
@@ -181,6 +182,7 @@ def list_parts() -> dict[str, dict[str, str]]:
         "penalties": PENALTIES.describe(),
         "recipes": RECIPES.describe(),
         "stabilisers": {f"stabilisers.{k}": v for k, v in STABILISERS.items()},  # issue 6
+        "network switches": SWITCHES,
         "text encoders": ENCODERS.describe(),
     }
 

@@ -13,6 +13,13 @@ from gankit.registry import Registry
 
 NETS = Registry("network")
 
+# Options every network takes (in nets.g_options / nets.d_options), and when each helps.
+SWITCHES = {
+    "nets.d_options.spectral_norm": "D's gradients explode or the game oscillates: each layer's "
+    "largest singular value held at ~1 (true / false)",
+    "nets.d_options.pack": "G drops modes: an unlabelled D judges m samples at once, PacGAN (m)",
+}
+
 
 def build(
     name: str,
