@@ -71,6 +71,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("configs", nargs="+")
     p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--first-seed", type=int, default=0, help="seeds first .. first + seeds - 1")
     p.add_argument("--budget", type=float, help="training seconds per run (default: its steps)")
     p.add_argument("--n", type=int, help="samples per evaluation (default: the config's eval.n)")
     p.add_argument("--set", action="append", default=[], help="extra config override")
@@ -78,7 +79,7 @@ def main() -> None:
     tables = []
     for cfg_path in a.configs:
         runs = []
-        for seed in range(a.seeds):
+        for seed in range(a.first_seed, a.first_seed + a.seeds):
             r = run_one(cfg_path, seed, a.budget, a.n, a.set)
             print(json.dumps(r), flush=True)
             runs.append(r)
