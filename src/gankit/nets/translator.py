@@ -66,9 +66,10 @@ class Translator(nn.Module):
         self.stem = nn.Sequential(
             nn.ReflectionPad2d(3), nn.Conv2d(channels + num_classes, width, 7, bias=bias)
         )
-        self.stem_norm = DomainNorm(norm, width, num_classes) if num_classes else None
-        layers: list[nn.Module] = [] if num_classes else [norm_layer(norm, width)]
-        layers.append(nn.ReLU(True))
+        self.stem_norm = (
+            DomainNorm(norm, width, num_classes) if num_classes else norm_layer(norm, width)
+        )
+        layers: list[nn.Module] = [nn.ReLU(True)]
         w = width
         for _ in range(downsample):
             layers += [
@@ -90,7 +91,7 @@ class Translator(nn.Module):
 
     def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
         if not self.num_classes:
-            return self.net(self.stem(x))
+            return self.net(self.stem_norm(self.stem(x)))
         h = self.stem(join_one_hot(x, labels, self.num_classes, planes=True))
         return self.net(self.stem_norm(h, labels))
 
