@@ -14,7 +14,7 @@ from gankit.errors import BadInput
 from gankit.losses import LOSSES
 from gankit.nets.stackgan import CondAugment, kl_to_standard_normal
 from gankit.nets.text import BagEncoder, build_encoder
-from gankit.recipes.stackgan import matching_d_loss
+from gankit.recipes.stackgan import matching_d_loss, sentence_matching_loss
 
 
 def test_kl_matches_torch_distributions():
@@ -44,6 +44,33 @@ def test_matching_aware_loss_on_hand_made_logits():
     assert matching_d_loss(game, zero, zero, zero).item() == pytest.approx(2 * 0.693147, rel=1e-5)
     # A D that takes a real image with the wrong caption for real pays half of 20.
     assert matching_d_loss(game, big, -big, big).item() == pytest.approx(10.0, rel=1e-3)
+
+
+def test_sentence_matching_loss_rewards_each_image_finding_its_caption():
+    e = torch.eye(4)  # four different captions
+    right = sentence_matching_loss(torch.eye(4), e)  # cosine 1 with its own caption, 0 elsewhere
+    wrong = sentence_matching_loss(torch.eye(4).roll(1, 0), e)  # each with its neighbour's
+    assert right.item() < 0.01 and wrong.item() > 5
+    # Two identical captions: an image matched with the other copy is just as right.
+    twins = torch.stack([e[0], e[0], e[2], e[3]])
+    swapped = torch.eye(4)[[1, 0, 2, 3]]
+    assert sentence_matching_loss(swapped, twins).item() == pytest.approx(
+        sentence_matching_loss(torch.eye(4), twins).item()
+    )
+
+
+def test_matching_head_only_when_asked_and_trains(tmp_path):
+    d = nets.build("stackgan", "d", (1, 16, 16), 8, text_dim=16, width=8)
+    assert not hasattr(d, "match_image")
+    d = nets.build("stackgan", "d", (1, 16, 16), 8, text_dim=16, width=8, match=True)
+    similarity = d.similarity(d.features(torch.randn(3, 1, 16, 16)), torch.randn(3, 16))
+    assert similarity.shape == (3, 3) and similarity.abs().max() <= 1 + 1e-6
+    raw = tiny_stackgan()
+    raw["recipe_options"]["match_weight"] = 1.0
+    out = api.train(config.from_dict(raw), tmp_path / "run")["run"]
+    last = (out / "metrics.jsonl").read_text().splitlines()[-1]
+    assert all(k in last for k in ('"d1_match"', '"d2_match"', '"g_match"'))
+    assert api.load(out).step == 4
 
 
 def test_stage_shapes():

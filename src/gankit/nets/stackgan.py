@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gankit.nets.dcgan import Generator, conv_layers, dcgan_init
@@ -100,9 +101,15 @@ class TextDiscriminator(nn.Module):
 
     `features` and `joint` are separate so one pass over the real images scores them both with
     their own captions (real) and with wrong captions (mismatched: to be called fake).
+
+    With `match`, D also has a sentence-matching head (AttnGAN's sentence-level DAMSM, learned
+    here alongside D rather than pretrained): image and caption are each projected to a code, and
+    `similarity` gives every image's cosine with every caption of the batch.
     """
 
-    def __init__(self, shape: tuple[int, ...], text_dim: int, width: int, code: int = 32) -> None:
+    def __init__(
+        self, shape: tuple[int, ...], text_dim: int, width: int, code: int = 32, match: bool = False
+    ) -> None:
         super().__init__()
         self.features, c_out, s0 = conv_layers(shape[0], shape[1], width, "batch")
         self.text = nn.Sequential(nn.Linear(text_dim, code), nn.LeakyReLU(0.2, True))
@@ -111,6 +118,14 @@ class TextDiscriminator(nn.Module):
             nn.LeakyReLU(0.2, True),
             nn.Conv2d(c_out, 1, s0),
         )
+        if match:
+            self.match_image = nn.Conv2d(c_out, code, s0)
+            self.match_text = nn.Linear(text_dim, code)
+
+    def similarity(self, h: Tensor, e: Tensor) -> Tensor:
+        """(B, B) cosines: image i's code (from features h) against caption j's code."""
+        image = F.normalize(self.match_image(h).flatten(1), dim=1)
+        return image @ F.normalize(self.match_text(e), dim=1).T
 
     def joint(self, h: Tensor, e: Tensor) -> Tensor:
         planes = self.text(e)[:, :, None, None].expand(-1, -1, *h.shape[2:])
@@ -132,17 +147,19 @@ def stackgan(
     c_dim: int = 32,
     width: int = 32,
     factor: int = 2,
+    match: bool = False,
 ) -> nn.Module:
     """StackGAN stage-I / stage-II G (text-conditioned) and matching-aware D (recipe stackgan).
 
     `shape` is the stage's output; stage II's input is `factor` times smaller (a power of two).
+    `match` gives D the sentence-matching head (recipe option match_weight > 0).
     """
     if len(shape) != 3 or shape[1] != shape[2]:
         raise ValueError(f"stackgan needs square images (C, S, S), got shape {shape}")
     if stage not in (1, 2) or factor < 2 or factor & (factor - 1):
         raise ValueError(f"stage must be 1 or 2 and factor a power of two, got {stage}, {factor}")
     if role == "d":
-        net: nn.Module = TextDiscriminator(shape, text_dim, width)
+        net: nn.Module = TextDiscriminator(shape, text_dim, width, match=match)
     elif stage == 1:
         net = Stage1Generator(z_dim, shape, text_dim, c_dim, width)
     else:

@@ -8,6 +8,9 @@ One step trains both stages at once:
   D1, D2 matching-aware: real image + its caption is real; a generated image, or a real image
   with a wrong caption (the next caption in the batch), is fake.
 G's loss adds kl_weight * KL(CA || N(0, I)) for both stages.
+With match_weight > 0, each D also learns to pick every real image's own caption out of the batch
+(AttnGAN's sentence-level matching loss), and G is asked the same of its images: a direct push
+towards the caption, which the real/fake logit alone gives only weakly.
 
 Runs in one process (the discriminators' two-part calls do not go through DDP).
 """
@@ -35,7 +38,9 @@ OPTIONS = {
     "c_dim": 32,  # size of the conditioning-augmentation code
     "kl_weight": 1.0,  # lambda of the KL term (the paper's 1)
     "factor": 2,  # stage II's upscaling: stage I works at side / factor
+    "match_weight": 0.0,  # weight of the sentence-matching loss (0: StackGAN's losses only)
 }
+MATCH_GAMMA = 10.0  # AttnGAN's gamma_3: the softmax over cosines is sharpened by this factor
 
 
 def matching_d_loss(game: Game, real: Tensor, fake: Tensor, wrong: Tensor) -> Tensor:
@@ -43,6 +48,16 @@ def matching_d_loss(game: Game, real: Tensor, fake: Tensor, wrong: Tensor) -> Te
     images, half on real images with wrong text; for the separable games here that is the mean of
     the game's loss on (real, fake) and on (real, wrong)."""
     return 0.5 * (game.d_loss(real, fake) + game.d_loss(real, wrong))
+
+
+def sentence_matching_loss(similarity: Tensor, e: Tensor) -> Tensor:
+    """Cross-entropy of each image choosing its caption among the batch's and each caption its
+    image (softmax over MATCH_GAMMA * cosine); identical captions in the batch all count as right.
+    """
+    same = (e[:, None] == e[None]).all(-1).float()
+    target = same / same.sum(1, keepdim=True)
+    logits = MATCH_GAMMA * similarity
+    return 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target))
 
 
 @RECIPES.register("stackgan")
@@ -106,6 +121,7 @@ class StackGAN(Recipe):
             text_dim=self.modules["text"].dim,
             c_dim=self.opts["c_dim"],
             factor=self.opts["factor"],
+            **({"match": self.opts["match_weight"] > 0} if role == "d" else {}),
             **options,
         )
         return net.to(self.device)
@@ -149,6 +165,10 @@ class StackGAN(Recipe):
             part = matching_d_loss(self.game, real_logit, fake_logit, wrong_logit)
             loss = loss + part
             stats[f"d{stage}_loss"] = part.detach()
+            if self.opts["match_weight"] > 0:
+                match = sentence_matching_loss(d.similarity(h, e), e)
+                loss = loss + self.opts["match_weight"] * match
+                stats[f"d{stage}_match"] = match.detach()
         self.update("d", loss)
         return stats | {
             "d_loss": loss.detach(),
@@ -162,10 +182,14 @@ class StackGAN(Recipe):
         for d in discriminators:
             d.requires_grad_(False)  # gradients through D, not for D's weights
         adversarial, kl = [], torch.zeros((), device=self.device)
+        match = torch.zeros((), device=self.device)
         for d, (fake, mu, logvar) in zip(discriminators, fakes):
-            adversarial.append(self.game.g_loss(d(fake, e)))
+            h = d.features(fake)
+            adversarial.append(self.game.g_loss(d.joint(h, e)))
             kl = kl + kl_to_standard_normal(mu, logvar)
-        loss = sum(adversarial) + self.opts["kl_weight"] * kl
+            if self.opts["match_weight"] > 0:
+                match = match + sentence_matching_loss(d.similarity(h, e), e)
+        loss = sum(adversarial) + self.opts["kl_weight"] * kl + self.opts["match_weight"] * match
         self.update("g", loss)
         for d in discriminators:
             d.requires_grad_(True)
@@ -176,7 +200,7 @@ class StackGAN(Recipe):
             "g1_loss": adversarial[0].detach(),
             "g2_loss": adversarial[1].detach(),
             "kl": kl.detach(),
-        }
+        } | ({"g_match": match.detach()} if self.opts["match_weight"] > 0 else {})
 
     # -- using ------------------------------------------------------------------------------
     @torch.no_grad()
