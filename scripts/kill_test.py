@@ -220,7 +220,7 @@ def kill_once(
         wait_for_step(run, child, newest_step(run) + rng.randint(1, 4), limit=max_delay * 8)
         if mode == "write":
             wait_for_write(run, child, old, limit=max_delay)
-            time.sleep(rng.uniform(0, 0.004))
+            time.sleep(rng.uniform(0, 0.002))  # a small checkpoint is written in a few ms
         else:
             time.sleep(rng.uniform(0, 0.05))  # about one step with its checkpoint
     code = child.wait(0)
