@@ -107,7 +107,7 @@ def main() -> None:
         loaded.recipe.modules["text"], base, a.per_class, a.seed
     )
     texts, _ = captions_for(base, a.per_class, False, False, a.seed + 1)
-    real = data.build(source, "test").x[: len(texts)]
+    real = test.x[: len(texts)]  # the captioned test split holds the base test images
     real_features, _ = evaluator.embed(real)
     for stage in (1, 2):
         features, _ = evaluator.embed(images(loaded.recipe, texts, stage, a.seed + 1))
