@@ -114,17 +114,18 @@ class CaptionMemory(nn.Module):
         self.register_buffer("texts", torch.zeros(capacity, width, dtype=torch.uint8))
         self.register_buffer("count", torch.zeros((), dtype=torch.long))
         self._known: list[str] = []
-        # runs saved before the memory existed load with an empty one (and so never snap)
-        self.register_load_state_dict_pre_hook(CaptionMemory._keep_missing)
+        self.register_load_state_dict_pre_hook(CaptionMemory._before_load)
 
-    def _keep_missing(self, state: dict, prefix: str, *args: object) -> None:
+    def _before_load(self, state: dict, prefix: str, *args: object) -> None:
+        self._known = []  # decoded again from the loaded buffers
+        # runs saved before the memory existed load with an empty one (and so never snap)
         for name, buffer in self.named_buffers():
-            state.setdefault(prefix + name, buffer.clone())
+            state.setdefault(prefix + name, torch.zeros_like(buffer))
 
     def captions(self) -> list[str]:
         """The remembered captions, in the order they were first seen."""
         n = int(self.count)
-        if len(self._known) != n:  # rebuilt after a checkpoint was loaded
+        if len(self._known) != n:
             rows = self.texts[:n].cpu().tolist()
             self._known = [bytes(b for b in row if b).decode("utf-8") for row in rows]
         return self._known
@@ -132,6 +133,8 @@ class CaptionMemory(nn.Module):
     @torch.no_grad()
     def remember(self, texts: list[str]) -> None:
         known, width = self.captions(), self.texts.shape[1]
+        if len(known) == len(self.texts):
+            return
         seen = set(known)
         for text in texts:
             encoded = text.encode("utf-8")
