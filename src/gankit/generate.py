@@ -68,7 +68,8 @@ def _generate(p: argparse.ArgumentParser):
         type=float,
         default=None,
         help="move the caption onto the run's training captions nearest it (softmax over "
-        "cosines at this temperature, e.g. 0.03) before G; 0: off; default: the run's setting",
+        "cosines at this temperature, e.g. 0.03) before G; 0: off (default: the run's "
+        "recipe_options.snap)",
     )
 
     def run(a: argparse.Namespace) -> int:
