@@ -96,7 +96,7 @@ def main() -> None:
     source = DataConfig(base, cfg.size, cfg.channels, cfg.root, cfg.download)
     evaluator = load_evaluator(source, loaded.spec.shape[0])
     result = {"run": str(a.run), "steps": loaded.step, "evaluator": evaluator.name}
-    result["snap"] = loaded.recipe.opts["snap"]
+    result["snap"], result["per_class"] = loaded.recipe.opts["snap"], a.per_class
     result["evaluator_accuracy"] = evaluator.meta.get("test_accuracy")
     for kind, (words, order) in KINDS.items():
         texts, labels = captions_for(base, a.per_class, words, order, a.seed)
