@@ -223,6 +223,9 @@ def test_bad_setups_name_the_fix(tmp_path):
         api.train(config.from_dict(raw | {"nets": {"g": "dcgan"}}), tmp_path / "b")
     with pytest.raises(BadInput, match="encoder"):
         api.train(config.from_dict(raw | {"recipe_options": {"encodr": "bag"}}), tmp_path / "c")
+    with pytest.raises(BadInput, match="recipe_options.snap"):
+        api.train(config.from_dict(raw | {"recipe_options": {"snap": -0.1}}), tmp_path / "d")
+    assert not (tmp_path / "d").exists()  # refused before anything was written
     plain = tmp_path / "plain"
     api.train(config.from_dict(tiny_digits(steps=1)), plain)
     assert cli.main(["generate", str(plain), "--text", "x", "--out", str(tmp_path / "x.png")]) == 2

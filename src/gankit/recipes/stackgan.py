@@ -106,6 +106,11 @@ class StackGAN(Recipe):
                 "recipe stackgan has no gradient penalty or clipping: use loss.penalty: none and "
                 "a game without one (non-saturating, minimax, lsgan, hinge)."
             )
+        if self.opts["snap"] < 0:
+            raise BadInput(
+                f"recipe_options.snap {self.opts['snap']}: give a temperature > 0 (e.g. 0.03), "
+                "or 0 to switch the caption lookup off."
+            )
         if distributed.world() > 1:
             raise BadInput("recipe stackgan runs in one process: run it without torchrun.")
         if spec.shape[1] % self.opts["factor"]:
