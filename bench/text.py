@@ -65,11 +65,13 @@ def encoder_ceiling(encoder, base: str, per_class: int, seed: int) -> dict[str, 
     return out
 
 
-def images(recipe, texts: list[str], stage: int, seed: int, batch: int = 250) -> torch.Tensor:
+def images(
+    recipe, texts: list[str], stage: int, seed: int, snap: float, batch: int = 250
+) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     z = recipe.noise(len(texts), g)
     chunks = [
-        recipe.generate_from_text(z[i : i + batch], texts[i : i + batch], stage=stage)
+        recipe.generate_from_text(z[i : i + batch], texts[i : i + batch], stage, snap=snap)
         for i in range(0, len(texts), batch)
     ]
     return api.to_uint8(torch.cat(chunks).cpu())
@@ -89,18 +91,17 @@ def main() -> None:
     )
     a = p.parse_args()
     loaded = api.load(a.run)
-    if a.snap is not None:
-        loaded.recipe.opts["snap"] = a.snap
+    snap = loaded.recipe.opts["snap"] if a.snap is None else a.snap
     cfg = loaded.cfg.data
     base = cfg.options.get("base", "fashion-mnist")
     source = DataConfig(base, cfg.size, cfg.channels, cfg.root, cfg.download)
     evaluator = load_evaluator(source, loaded.spec.shape[0])
     result = {"run": str(a.run), "steps": loaded.step, "evaluator": evaluator.name}
-    result["snap"], result["per_class"] = loaded.recipe.opts["snap"], a.per_class
+    result["snap"], result["per_class"] = snap, a.per_class
     result["evaluator_accuracy"] = evaluator.meta.get("test_accuracy")
     for kind, (words, order) in KINDS.items():
         texts, labels = captions_for(base, a.per_class, words, order, a.seed)
-        _, probs = evaluator.embed(images(loaded.recipe, texts, 2, a.seed))
+        _, probs = evaluator.embed(images(loaded.recipe, texts, 2, a.seed, snap))
         right = probs.argmax(1) == labels
         result[f"accuracy, {kind}"] = float(right.float().mean())
         if words:  # which unseen nouns the encoder carries over, and which it maps elsewhere
@@ -110,7 +111,7 @@ def main() -> None:
             }
     test = data.build(cfg, "test")
     n = a.per_class * len(NOUNS[base])
-    _, probs = evaluator.embed(images(loaded.recipe, test.captions[:n], 2, a.seed))
+    _, probs = evaluator.embed(images(loaded.recipe, test.captions[:n], 2, a.seed, snap))
     result["accuracy, test-split captions"] = float(
         (probs.argmax(1) == test.labels[:n]).float().mean()
     )
@@ -121,7 +122,7 @@ def main() -> None:
     real = test.x[: len(texts)]  # the captioned test split holds the base test images
     real_features, _ = evaluator.embed(real)
     for stage in (1, 2):
-        features, _ = evaluator.embed(images(loaded.recipe, texts, stage, a.seed + 1))
+        features, _ = evaluator.embed(images(loaded.recipe, texts, stage, a.seed + 1, snap))
         result[f"fid stage {stage}"] = fid(real_features, features)
     print(json.dumps(result, indent=1))
     print("| metric | value |\n|---|---|")

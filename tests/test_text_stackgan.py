@@ -204,11 +204,10 @@ def test_snap_at_generation_uses_the_captions_the_run_trained_on(tmp_path):
     same = [generate(out, seen[0], n=3, snap=s) for s in (0, 1e-4)]
     assert torch.allclose(same[0], same[1], atol=1e-4)  # a training caption snaps to itself
     recipe = api.load(out).recipe
-    recipe.opts["snap"] = 1e-4
     given = []  # the text embeddings G receives
     forward_g = recipe.forward_g
     recipe.forward_g = lambda z, e, **kw: given.append(e) or forward_g(z, e, **kw)
-    recipe.generate_from_text(recipe.noise(1), ["numeral 3, tiny and pale"])
+    recipe.generate_from_text(recipe.noise(1), ["numeral 3, tiny and pale"], snap=1e-4)
     known = recipe.modules["text"](seen)
     assert min(torch.dist(given[0][0], k) for k in known) < 1e-3  # one of the training captions
     with pytest.raises(BadInput, match="--snap"):

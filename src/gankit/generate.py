@@ -39,10 +39,8 @@ def generate(
             f"run {run} (recipe {loaded.cfg.recipe}) does not take text: generate needs a "
             f"text-to-image run (recipe: stackgan); use `gankit sample` for this one."
         )
-    if snap is not None:
-        recipe.opts["snap"] = snap
     g = torch.Generator(device=recipe.device).manual_seed(seed)
-    return recipe.generate_from_text(recipe.noise(n, g), [text] * n, stage=stage, ema=ema)
+    return recipe.generate_from_text(recipe.noise(n, g), [text] * n, stage, ema, snap)
 
 
 @command(

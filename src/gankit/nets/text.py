@@ -113,39 +113,36 @@ class CaptionMemory(nn.Module):
         super().__init__()
         self.register_buffer("texts", torch.zeros(capacity, width, dtype=torch.uint8))
         self.register_buffer("count", torch.zeros((), dtype=torch.long))
-        self._known: list[str] = []
-        self.register_load_state_dict_pre_hook(CaptionMemory._before_load)
+        self._known: dict[str, None] = {}  # the captions in order, for quick membership tests
+        self.register_load_state_dict_pre_hook(CaptionMemory._fill_missing)
+        self.register_load_state_dict_post_hook(CaptionMemory._decode)
 
-    def _before_load(self, state: dict, prefix: str, *args: object) -> None:
-        self._known = []  # decoded again from the loaded buffers
+    @staticmethod
+    def _fill_missing(module: CaptionMemory, state: dict, prefix: str, *args: object) -> None:
         # runs saved before the memory existed load with an empty one (and so never snap)
-        for name, buffer in self.named_buffers():
+        for name, buffer in module.named_buffers():
             state.setdefault(prefix + name, torch.zeros_like(buffer))
+
+    @staticmethod
+    def _decode(module: CaptionMemory, incompatible: object) -> None:
+        rows = module.texts[: int(module.count)].cpu().tolist()
+        module._known = dict.fromkeys(bytes(b for b in row if b).decode("utf-8") for row in rows)
 
     def captions(self) -> list[str]:
         """The remembered captions, in the order they were first seen."""
-        n = int(self.count)
-        if len(self._known) != n:
-            rows = self.texts[:n].cpu().tolist()
-            self._known = [bytes(b for b in row if b).decode("utf-8") for row in rows]
-        return self._known
+        return list(self._known)
 
     @torch.no_grad()
     def remember(self, texts: list[str]) -> None:
-        known, width = self.captions(), self.texts.shape[1]
-        if len(known) == len(self.texts):
-            return
-        seen = set(known)
+        known, (capacity, width) = self._known, self.texts.shape
         for text in texts:
-            encoded = text.encode("utf-8")
-            if len(known) == len(self.texts):
+            if len(known) == capacity:
                 break
-            if text in seen or len(encoded) > width or not encoded:
+            encoded = text.encode("utf-8")
+            if text in known or len(encoded) > width or not encoded:
                 continue
-            self.texts[len(known)] = 0
             self.texts[len(known), : len(encoded)] = torch.tensor(list(encoded), dtype=torch.uint8)
-            known.append(text)
-            seen.add(text)
+            known[text] = None
         self.count.fill_(len(known))
 
     @torch.no_grad()

@@ -222,10 +222,17 @@ class StackGAN(Recipe):
 
     @torch.no_grad()
     def generate_from_text(
-        self, z: Tensor, texts: list[str], stage: int = 2, ema: bool = True
+        self,
+        z: Tensor,
+        texts: list[str],
+        stage: int = 2,
+        ema: bool = True,
+        snap: float | None = None,
     ) -> Tensor:
         """Images in [-1, 1] at the full side for the captions `texts` (one per latent); stage 1
-        gives stage I's images, upsampled (bilinear) to the full side for comparison."""
+        gives stage I's images, upsampled (bilinear) to the full side for comparison. `snap`
+        (None: recipe_options.snap) > 0 moves each caption onto the nearest training captions."""
+        snap = self.opts["snap"] if snap is None else snap
         if len(texts) != len(z):
             raise ValueError(f"{len(texts)} captions for {len(z)} latents")
         modes = {name: m.training for name, m in self.modules.items()}
@@ -233,8 +240,8 @@ class StackGAN(Recipe):
             m.eval()
         try:
             e = self.modules["text"](texts)
-            if self.opts["snap"] > 0:
-                e = self.modules["memory"].snap(e, self.modules["text"], self.opts["snap"])
+            if snap > 0:
+                e = self.modules["memory"].snap(e, self.modules["text"], snap)
             fakes = self.forward_g(z, e, train=False, ema=ema)
         finally:
             for name, m in self.modules.items():
