@@ -30,8 +30,6 @@ def generate(
 
     if n < 1:
         raise BadInput(f"--n {n}: ask for at least one image.")
-    if snap is not None and snap < 0:
-        raise BadInput(f"--snap {snap}: give a temperature > 0, or 0 to switch it off.")
     loaded = api.load(run)
     recipe = loaded.recipe
     if not hasattr(recipe, "generate_from_text"):

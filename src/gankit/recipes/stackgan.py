@@ -233,6 +233,10 @@ class StackGAN(Recipe):
         gives stage I's images, upsampled (bilinear) to the full side for comparison. `snap`
         (None: recipe_options.snap) > 0 moves each caption onto the nearest training captions."""
         snap = self.opts["snap"] if snap is None else snap
+        if snap < 0:  # every caller (gankit generate, bench/text.py, the API) is checked here
+            raise BadInput(
+                f"--snap {snap}: give a temperature > 0 (e.g. 0.03), or 0 to switch it off."
+            )
         if len(texts) != len(z):
             raise ValueError(f"{len(texts)} captions for {len(z)} latents")
         modes = {name: m.training for name, m in self.modules.items()}
