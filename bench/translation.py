@@ -198,7 +198,7 @@ def main() -> None:
     results = []
     for name in a.only.split(","):
         budget = {"steps": a.steps} if a.steps else {"seconds": a.budget}
-        result = BENCHES[name](Path(a.out), budget, a.n)
+        result = BENCHES[name](Path(a.out), budget, a.n) | ({"set": a.set} if a.set else {})
         print(json.dumps(result), flush=True)
         results.append(result)
     print("\n| benchmark | result |\n|---|---|", file=sys.stdout)

@@ -114,6 +114,17 @@ def test_lr_decay_holds_then_falls_linearly_to_zero():
     assert lrs == pytest.approx([0.1, 0.1, 0.05, 0.0])
 
 
+def test_run_progress_follows_the_budget_when_it_ends_the_run_first():
+    from gankit.train.trainer import run_progress
+
+    by_steps = config.TrainConfig(steps=100)
+    assert run_progress(25, 999.0, by_steps) == 0.25
+    by_budget = config.TrainConfig(steps=100, budget_s=60.0)
+    assert run_progress(10, 30.0, by_budget) == 0.5  # the budget is the nearer end
+    assert run_progress(90, 30.0, by_budget) == 0.9  # the steps are
+    assert run_progress(10, 90.0, by_budget) == 1.0
+
+
 def test_lr_decay_resumes_exactly_after_losing_the_last_checkpoint(tmp_path):
     import shutil
 

@@ -57,7 +57,7 @@ class OptimConfig:
     lr_g: float = 2e-4  # separate G and D learning rates (TTUR)
     lr_d: float = 2e-4
     betas: list[float] = field(default_factory=lambda: [0.5, 0.999])
-    decay_from: float | None = None  # from this fraction of train.steps, lrs fall linearly to 0
+    decay_from: float | None = None  # from this fraction of the run, lrs fall linearly to 0
 
 
 @dataclass

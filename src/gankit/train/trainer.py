@@ -88,8 +88,9 @@ def train(cfg: Config, out: Path, resume: bool = False) -> dict[str, Any]:
     start, last_log, last_step = time.perf_counter(), time.perf_counter(), step
     rollbacks = 0
     while step < t.steps:
+        recipe.progress = run_progress(step, time_s + time.perf_counter() - start, t)
         if cfg.optim.decay_from is not None:
-            decay_learning_rates(recipe, step / t.steps, cfg.optim.decay_from)
+            decay_learning_rates(recipe, recipe.progress, cfg.optim.decay_from)
         with torch.autocast(device.type, torch.bfloat16, enabled=t.amp):
             stats = recipe.step(stream)
         if t.on_nonfinite == "rollback" and not finite_everywhere(stats):
@@ -190,6 +191,15 @@ def check_finite(record: dict[str, Any], step: int, out: Path) -> None:
 
 
 MAX_ROLLBACKS = 3
+
+
+def run_progress(step: int, seconds: float, t: config.TrainConfig) -> float:
+    """The fraction of the run done: of train.steps, or of train.budget_s when the budget is the
+    nearer end (so schedules such as optim.decay_from also fit runs that a budget stops)."""
+    done = step / t.steps
+    if t.budget_s:
+        done = max(done, seconds / t.budget_s)
+    return min(done, 1.0)
 
 
 def decay_learning_rates(recipe: Recipe, progress: float, start: float) -> None:
