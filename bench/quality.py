@@ -26,7 +26,7 @@ from gankit.metrics.protocol import ProtocolMismatch, check_comparable
 def run_one(
     cfg_path: str, seed: int, budget: float | None, n: int | None, extra: list[str]
 ) -> dict:
-    # With a budget, it decides when to stop; without, the config's steps do (and its lr decay).
+    # With a budget, it decides when to stop (and paces the lr decay); without, the config's steps.
     length = [f"train.budget_s={budget}", "train.steps=100000000"] if budget else []
     overrides = [
         f"train.seed={seed}",
@@ -38,7 +38,8 @@ def run_one(
     ]
     with tempfile.TemporaryDirectory() as out:
         result = api.train(cfg_path, Path(out) / "run", overrides)
-    return {"config": Path(cfg_path).stem, "seed": seed, "step": result["step"]} | result["metrics"]
+    record = {"config": Path(cfg_path).stem, "seed": seed, "step": result["step"]}
+    return record | ({"set": extra} if extra else {}) | result["metrics"]
 
 
 def summarise(runs: list[dict[str, Any]]) -> dict[str, tuple[float, float]]:

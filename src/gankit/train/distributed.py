@@ -120,6 +120,15 @@ def agree(flag: bool) -> bool:
     return bool(t.item())
 
 
+def largest(value: float) -> float:
+    """The largest value over ranks (e.g. of their clocks, so that every rank agrees on it)."""
+    if not active():
+        return value
+    t = torch.tensor([value], device=_device, dtype=torch.float64)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return float(t.item())
+
+
 def barrier() -> None:
     if active():
         dist.barrier()

@@ -198,7 +198,7 @@ def run_progress(step: int, seconds: float, t: config.TrainConfig) -> float:
     nearer end (so schedules such as optim.decay_from also fit runs that a budget stops)."""
     done = step / t.steps
     if t.budget_s:
-        done = max(done, seconds / t.budget_s)
+        done = max(done, distributed.largest(seconds) / t.budget_s)  # one clock for all ranks
     return min(done, 1.0)
 
 
