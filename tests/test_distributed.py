@@ -49,7 +49,7 @@ def assert_close(a: dict, b: dict) -> None:
 def test_two_processes_match_one_with_the_same_global_batch(write_config, tmp_path):
     raw = tiny_ring(steps=40)
     raw["train"].update(batch_size=64, checkpoint_every=20, log_every=20, n_critic=2)
-    # a budget that never binds: the ranks still agree on one clock for the run's progress
+    # a budget that never binds: the ranks still agree on one clock for the lr decay
     raw["train"]["budget_s"], raw["optim"]["decay_from"] = 600.0, 0.5
     path = write_config(raw)
     torchrun("train", str(path), "--out", str(tmp_path / "ddp"))

@@ -50,7 +50,6 @@ class Recipe:
                 f"recipe {cfg.recipe} does not run under torchrun yet (only unconditional "
                 f"does): train it in one process."
             )
-        self.progress = 0.0  # the fraction of the run done, set by the trainer before each step
         self.skipped_updates = 0  # updates dropped for a non-finite loss (train.on_nonfinite: skip)
         if cfg.loss.penalty_every > 1:  # counts D steps for the lazy penalty; checkpointed
             self.modules["penalty_clock"] = RecipeState(d_steps=0).to(device)

@@ -5,9 +5,7 @@ judges whether an output fits its input, not just whether it looks real.
     D minimises  game.d_loss(D(a, b), D(a, G(a)))
     G minimises  game.g_loss(D(a, G(a))) + l1 * |G(a) - b|      (l1 = 100 in the paper)
 recipe_options: l1 (weight of the L1 term), adversarial (false trains the L1-only U-Net baseline
-with the same networks and budget), adversarial_from (the fraction of the run trained on L1 alone
-before D joins: a warm start, as SRGAN starts its GAN from the MSE-trained network; L1-only steps
-cost a third of a GAN step here, so the GAN then sharpens an already good translator).
+with the same networks and budget).
 """
 
 from __future__ import annotations
@@ -33,15 +31,10 @@ class Pix2Pix(TranslationRecipe):
     """pix2pix: U-Net G, PatchGAN D on (input, output) pairs, adversarial + L1 (lambda 100)."""
 
     layout = "paired"
-    options = {"l1": 100.0, "adversarial": True, "adversarial_from": 0.0}
+    options = {"l1": 100.0, "adversarial": True}
 
     def __init__(self, cfg: Config, spec: DataSpec, device: torch.device) -> None:
         super().__init__(cfg, spec, device)
-        if not 0 <= self.opts["adversarial_from"] < 1:
-            raise BadInput(
-                f"recipe_options.adversarial_from = {self.opts['adversarial_from']}: use a "
-                f"fraction of the run in [0, 1) (0: adversarial from the first step)."
-            )
         g, d = self.build_translator(), self.build_critic(2 * self.image_shape[0])
         self.modules.update(g=g, d=d)
         self.optimizers.update(
@@ -54,16 +47,16 @@ class Pix2Pix(TranslationRecipe):
         return lambda x: self.D(torch.cat([a, x], 1))
 
     def step(self, stream: BatchStream) -> dict[str, Tensor]:
-        if not self.opts["adversarial"] or self.progress < self.opts["adversarial_from"]:
+        if not self.opts["adversarial"]:
             a, b = split(self.next_batch(stream)[0])
-            return self.g_update(a, b, self.G(a), adversarial=False)
+            return self.g_update(a, b, self.G(a))
         n_critic = self.cfg.train.n_critic
         for i in range(n_critic):
             a, b = split(self.next_batch(stream)[0])
             with torch.set_grad_enabled(i == n_critic - 1):  # only the G step's fake needs a graph
                 fake = self.G(a)
             stats = self.d_update(a, b, fake.detach())
-        return stats | self.g_update(a, b, fake, adversarial=True)
+        return stats | self.g_update(a, b, fake)
 
     def d_update(self, a: Tensor, b: Tensor, fake: Tensor) -> dict[str, Tensor]:
         critic = self.critic(a)
@@ -76,10 +69,10 @@ class Pix2Pix(TranslationRecipe):
             "d_fake": d_output_mean(self.game, fake_logits.detach()),
         }
 
-    def g_update(self, a: Tensor, b: Tensor, fake: Tensor, adversarial: bool) -> dict[str, Tensor]:
+    def g_update(self, a: Tensor, b: Tensor, fake: Tensor) -> dict[str, Tensor]:
         l1 = l1_loss(fake, b)
         loss = self.opts["l1"] * l1
-        if adversarial:
+        if self.opts["adversarial"]:
             self.D.requires_grad_(False)  # gradients through D's input only
             loss = loss + self.game.g_loss(self.critic(a)(fake))
         self.update("g", loss)

@@ -88,9 +88,9 @@ def train(cfg: Config, out: Path, resume: bool = False) -> dict[str, Any]:
     start, last_log, last_step = time.perf_counter(), time.perf_counter(), step
     rollbacks = 0
     while step < t.steps:
-        recipe.progress = run_progress(step, time_s + time.perf_counter() - start, t)
         if cfg.optim.decay_from is not None:
-            decay_learning_rates(recipe, recipe.progress, cfg.optim.decay_from)
+            progress = run_progress(step, time_s + time.perf_counter() - start, t)
+            decay_learning_rates(recipe, progress, cfg.optim.decay_from)
         with torch.autocast(device.type, torch.bfloat16, enabled=t.amp):
             stats = recipe.step(stream)
         if t.on_nonfinite == "rollback" and not finite_everywhere(stats):
@@ -195,7 +195,7 @@ MAX_ROLLBACKS = 3
 
 def run_progress(step: int, seconds: float, t: config.TrainConfig) -> float:
     """The fraction of the run done: of train.steps, or of train.budget_s when the budget is the
-    nearer end (so schedules such as optim.decay_from also fit runs that a budget stops)."""
+    nearer end (so that optim.decay_from also fits runs that a budget stops)."""
     done = step / t.steps
     if t.budget_s:
         done = max(done, distributed.largest(seconds) / t.budget_s)  # one clock for all ranks
