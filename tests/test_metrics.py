@@ -150,9 +150,12 @@ def test_toy_modes_of_a_perfect_sampler_and_of_a_collapsed_one():
 def test_stacked_modes_and_kl_from_uniform():
     all_modes = torch.tensor([[a, b, c] for a in range(10) for b in range(10) for c in range(10)])
     r = stacked_modes(all_modes.repeat(26, 1))
-    assert r == {"modes": 1000.0, "modes_total": 1000.0, "kl": pytest.approx(0.0, abs=1e-9)}
+    zero = pytest.approx(0.0, abs=1e-9)
+    assert r == {"modes": 1000.0, "modes_total": 1000.0, "kl": zero, "kl_marginals": zero}
     r = stacked_modes(torch.tensor([[1, 2, 3], [1, 2, 3], [4, 5, 6], [4, 5, 6]]))
     assert r["modes"] == 2 and r["kl"] == pytest.approx(math.log(500))
+    # each channel: two classes, half each (ln 5); the rest is the channels' dependence (ln 4)
+    assert r["kl_marginals"] == pytest.approx(3 * math.log(5))
     assert kl_from_uniform(torch.tensor([1, 0, 0, 0])) == pytest.approx(math.log(4))
 
 
