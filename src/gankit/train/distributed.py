@@ -111,17 +111,9 @@ def mean_over_ranks(stats: dict[str, Tensor]) -> dict[str, Tensor]:
     return dict(zip(keys, values / world()))
 
 
-def agree(flag: bool) -> bool:
-    """True on every rank when it is true on any (e.g. rank 0's clock says the budget is spent)."""
-    if not active():
-        return flag
-    t = torch.tensor([float(flag)], device=_device)
-    dist.all_reduce(t, op=dist.ReduceOp.MAX)
-    return bool(t.item())
-
-
 def largest(value: float) -> float:
-    """The largest value over ranks (e.g. of their clocks, so that every rank agrees on it)."""
+    """The largest value over ranks, the same on every rank (e.g. of their clocks: the budget is
+    spent on all ranks once it is spent on any)."""
     if not active():
         return value
     t = torch.tensor([value], device=_device, dtype=torch.float64)

@@ -104,7 +104,7 @@ def train(cfg: Config, out: Path, resume: bool = False) -> dict[str, Any]:
         step += 1
         bar.update(1)
         elapsed = time.perf_counter() - start
-        out_of_time = t.budget_s is not None and distributed.agree(elapsed >= t.budget_s)
+        out_of_time = t.budget_s is not None and distributed.largest(elapsed) >= t.budget_s
         if step % t.log_every == 0 or step == t.steps or out_of_time:
             stats = distributed.mean_over_ranks(stats)  # every rank takes part
             now = time.perf_counter()
