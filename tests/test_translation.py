@@ -12,6 +12,7 @@ from gankit.errors import BadInput
 from gankit.nets.patchgan import receptive_field
 from gankit.recipes.cogan import Coupled, shared_paths
 from gankit.recipes.cyclegan import HistoryPool, cycle_loss
+from gankit.recipes.patchnce import PatchNCE
 from gankit.recipes.pix2pix import l1_loss
 
 
@@ -42,6 +43,28 @@ def test_translator_output_depends_on_the_target_domain(norm):
         loss.backward()
         opt.step()
     assert loss.item() < 0.1  # a domain-blind G cannot get below 0.5
+
+
+def test_translator_encoder_taps_match_their_channels():
+    g = nets.build("resnet-translator", "g", (1, 28, 28), 0, 3, width=4, blocks=2, downsample=2)
+    features = g.encode(torch.randn(2, 1, 28, 28), torch.tensor([0, 2]))
+    assert [f.shape[1:] for f in features] == [(4, 28, 28), (8, 14, 14), (16, 7, 7), (16, 7, 7)]
+    assert [f.shape[1] for f in features] == g.tap_channels
+
+
+def test_patch_nce_rewards_an_output_that_keeps_the_input_in_place():
+    # Same features at the same places: the diagonal wins. The same image shifted by half its
+    # width: each place now holds another place's content, and the loss must be higher.
+    torch.manual_seed(0)
+    g = nets.build("resnet-translator", "g", (1, 16, 16), 0, 2, width=8, blocks=1)
+    nce = PatchNCE(g.tap_channels, patches=32)
+    x, c = torch.rand(4, 1, 16, 16), torch.tensor([0, 1, 0, 1])
+    keys = g.encode(x, c)
+    kept = nce(g.encode(x, c), keys, torch.Generator().manual_seed(1))
+    moved = nce(g.encode(x.roll(8, dims=3), c), keys, torch.Generator().manual_seed(1))
+    assert kept < moved
+    kept.backward()  # the heads learn from G's side of the comparison
+    assert all(p.grad is not None for p in nce.parameters())
 
 
 def test_unet_skips_join_every_level():

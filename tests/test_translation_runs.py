@@ -1,6 +1,8 @@
 """Tiny runs of the translation recipes (issue 5): each trains, samples triplets, translates;
 CycleGAN resumes bit-identically (its history pool included)."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -41,6 +43,14 @@ RECIPES = {
         "loss": {"name": "wgan-gp"},
         "train": {"n_critic": 2},
     },
+    "stargan-nce": {
+        "recipe": "stargan",
+        "data": {"name": "item-domains"} | DIGITS,
+        "nets": TRANSLATOR
+        | {"d": "patchgan", "d_options": {"width": 4, "depth": 2, "norm": "none"}},
+        "loss": {"name": "lsgan"},
+        "recipe_options": {"nce": 1.0},
+    },
     "cogan": {
         "data": {"name": "items2inverted"} | DIGITS,
         "nets": {"z_dim": 8, "g_options": {"width": 4}, "d_options": {"width": 4}},
@@ -49,7 +59,7 @@ RECIPES = {
 
 
 def tiny(recipe: str, **train) -> config.Config:
-    raw = {"recipe": recipe} | RECIPES[recipe]
+    raw = {"recipe": recipe} | RECIPES[recipe]  # a variant names its recipe
     raw["train"] = TRAIN | raw.get("train", {}) | train
     return config.from_dict(raw)
 
@@ -99,6 +109,15 @@ def test_pix2pix_refuses_unpaired_data(tmp_path):
     raw = {"recipe": "pix2pix"} | RECIPES["cyclegan"] | {"recipe_options": {}}
     with pytest.raises(BadInput, match="paired dataset.*use recipe cyclegan"):
         api.train(config.from_dict(raw | {"train": TRAIN}), tmp_path / "run")
+
+
+def test_stargan_logs_patch_nce_and_refuses_it_without_an_encoder(tmp_path):
+    run = api.train(tiny("stargan-nce"), tmp_path / "run")["run"]
+    logged = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert any("nce" in record for record in logged)
+    unet = RECIPES["stargan-nce"] | {"nets": {"g": "unet", "g_options": {"width": 4}} | PATCHGAN}
+    with pytest.raises(BadInput, match="set nets.g to resnet-translator"):
+        api.train(config.from_dict(unet | {"train": TRAIN}), tmp_path / "unet")
 
 
 def test_pix2pix_asks_for_an_image_to_image_generator(tmp_path):

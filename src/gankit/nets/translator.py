@@ -88,12 +88,28 @@ class Translator(nn.Module):
             w //= 2
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(w, channels, 7), nn.Tanh()]
         self.net = nn.Sequential(*layers)
+        # where `encode` taps the encoder: the end of each resolution, then the first block
+        ends = range(downsample + 1)
+        self.taps = [3 * i for i in ends] + [3 * downsample + 1] * (blocks > 0)
+        self.tap_channels = [width * 2**i for i in ends] + [width * 2**downsample] * (blocks > 0)
+
+    def start(self, x: Tensor, labels: Tensor | None) -> Tensor:
+        if not self.num_classes:
+            return self.stem_norm(self.stem(x))
+        h = self.stem(join_one_hot(x, labels, self.num_classes, planes=True))
+        return self.stem_norm(h, labels)
 
     def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
-        if not self.num_classes:
-            return self.net(self.stem_norm(self.stem(x)))
-        h = self.stem(join_one_hot(x, labels, self.num_classes, planes=True))
-        return self.net(self.stem_norm(h, labels))
+        return self.net(self.start(x, labels))
+
+    def encode(self, x: Tensor, labels: Tensor | None = None) -> list[Tensor]:
+        """The encoder's features at `taps` (PatchNCE compares them between input and output)."""
+        h, features = self.start(x, labels), []
+        for i, layer in enumerate(self.net[: self.taps[-1] + 1]):
+            h = layer(h)
+            if i in self.taps:
+                features.append(h)
+        return features
 
 
 @NETS.register("resnet-translator")

@@ -5,23 +5,28 @@ one-hot c joined as planes). D(x) -> (patch realness, K domain logits) (nets.d: 
     D minimises  game.d_loss(D_src(x), D_src(G(x, c))) + cls * CE(D_cls(x), c_x) + GP
     G minimises  game.g_loss(D_src(G(x, c))) + cls * CE(D_cls(G(x, c)), c)
                  + rec * |G(G(x, c), c_x) - x|
+                 + nce * PatchNCE(G's encoder features of G(x, c) against those of x)
 With loss.name: wgan-gp this is the paper's WGAN-GP objective (gp weight: loss.penalty_weight).
+PatchNCE (Park et al. 2020; recipes/patchnce.py) is off by default; it needs nets.g:
+resnet-translator, and ties each place of the output to the same place of the input, which the
+cycle alone does not (a G can pass the cycle with an output of another class).
 Targets c are drawn uniformly from the recipe's random stream. Data: any labelled image set whose
 labels are domains (item-domains; image-folder with one sub-folder per domain).
-recipe_options: cls (1), rec (10).
+recipe_options: cls (1), rec (10), nce (0: off).
 """
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from gankit.config import Config
 from gankit.data import BatchStream, DataSpec
 from gankit.errors import BadInput
 from gankit.losses import d_output_mean
 from gankit.recipes.base import RECIPES
+from gankit.recipes.patchnce import PatchNCE
 from gankit.recipes.translation import TranslationRecipe, evaluating
 
 
@@ -30,7 +35,7 @@ class StarGAN(TranslationRecipe):
     """StarGAN: one G(x, target domain), D with a domain-classification head, reconstruction."""
 
     layout = "labelled"
-    options = {"cls": 1.0, "rec": 10.0}
+    options = {"cls": 1.0, "rec": 10.0, "nce": 0.0}
 
     def __init__(self, cfg: Config, spec: DataSpec, device: torch.device) -> None:
         super().__init__(cfg, spec, device)
@@ -42,8 +47,17 @@ class StarGAN(TranslationRecipe):
                 f"set nets.d to patchgan."
             )
         self.modules.update(g=g, d=d)
+        g_params: nn.Module = g
+        if self.opts["nce"]:
+            if not hasattr(g, "encode"):
+                raise BadInput(
+                    f'recipe_options.nce needs an encoder to compare, which "{cfg.nets.g}" does '
+                    f"not expose: set nets.g to resnet-translator, or recipe_options.nce to 0."
+                )
+            self.modules["nce"] = PatchNCE(g.tap_channels).to(device)
+            g_params = nn.ModuleList([g, self.modules["nce"]])  # the heads train with G
         self.optimizers.update(
-            g=self.optimizer(g, cfg.optim.lr_g), d=self.optimizer(d, cfg.optim.lr_d)
+            g=self.optimizer(g_params, cfg.optim.lr_g), d=self.optimizer(d, cfg.optim.lr_d)
         )
         self.G, self.D = self.wrap(g), self.wrap(d)
 
@@ -82,9 +96,21 @@ class StarGAN(TranslationRecipe):
         cls = F.cross_entropy(cls_logits, c)
         rec = (self.G(fake, c_x) - x).abs().mean()
         loss = self.game.g_loss(src) + self.opts["cls"] * cls + self.opts["rec"] * rec
+        stats = {"g_cls": cls.detach(), "rec": rec.detach()}
+        if self.opts["nce"]:
+            nce = self.patch_nce(x, c, fake)
+            loss = loss + self.opts["nce"] * nce
+            stats["nce"] = nce.detach()
         self.update("g", loss)
         self.D.requires_grad_(True)
-        return {"g_loss": loss.detach(), "g_cls": cls.detach(), "rec": rec.detach()}
+        return {"g_loss": loss.detach()} | stats
+
+    def patch_nce(self, x: Tensor, c: Tensor, fake: Tensor) -> Tensor:
+        """PatchNCE between G's encoding of its output and of its input, both for target c."""
+        g = self.modules["g"]
+        with torch.no_grad():
+            keys = g.encode(x, c)
+        return self.modules["nce"](g.encode(fake, c), keys, self.rng)
 
     def panels(self, x: Tensor, y: Tensor) -> list[Tensor]:
         """Each example to the next domain and back: input | output | reconstruction."""
