@@ -25,6 +25,12 @@ TRAIN = {
 DIGITS = {"options": {"base": "digits"}}
 TRANSLATOR = {"g": "resnet-translator", "g_options": {"width": 4, "blocks": 1}}
 PATCHGAN = {"d": "patchgan", "d_options": {"width": 4, "depth": 2}}
+STARGAN = {
+    "data": {"name": "item-domains"} | DIGITS,
+    "nets": TRANSLATOR | {"d": "patchgan", "d_options": {"width": 4, "depth": 2, "norm": "none"}},
+    "loss": {"name": "wgan-gp"},
+    "train": {"n_critic": 2},
+}
 RECIPES = {
     "pix2pix": {
         "data": {"name": "edges2items"} | DIGITS,
@@ -36,21 +42,8 @@ RECIPES = {
         "loss": {"name": "lsgan"},
         "recipe_options": {"pool": 6},
     },
-    "stargan": {
-        "data": {"name": "item-domains"} | DIGITS,
-        "nets": TRANSLATOR
-        | {"d": "patchgan", "d_options": {"width": 4, "depth": 2, "norm": "none"}},
-        "loss": {"name": "wgan-gp"},
-        "train": {"n_critic": 2},
-    },
-    "stargan-nce": {
-        "recipe": "stargan",
-        "data": {"name": "item-domains"} | DIGITS,
-        "nets": TRANSLATOR
-        | {"d": "patchgan", "d_options": {"width": 4, "depth": 2, "norm": "none"}},
-        "loss": {"name": "lsgan"},
-        "recipe_options": {"nce": 1.0},
-    },
+    "stargan": STARGAN,
+    "stargan-nce": STARGAN | {"recipe": "stargan", "recipe_options": {"nce": 1.0}},
     "cogan": {
         "data": {"name": "items2inverted"} | DIGITS,
         "nets": {"z_dim": 8, "g_options": {"width": 4}, "d_options": {"width": 4}},
