@@ -71,6 +71,9 @@ class Translator(nn.Module):
         )
         layers: list[nn.Module] = [nn.ReLU(True)]
         w = width
+        # where `encode` taps the encoder (layer index, width): each resolution's end, then the
+        # first residual block
+        taps = [(0, w)]
         for _ in range(downsample):
             layers += [
                 nn.Conv2d(w, 2 * w, 3, 2, 1, bias=bias),
@@ -78,7 +81,11 @@ class Translator(nn.Module):
                 nn.ReLU(True),
             ]
             w *= 2
+            taps.append((len(layers) - 1, w))
         layers += [ResidualBlock(w, norm) for _ in range(blocks)]
+        if blocks:
+            taps.append((taps[-1][0] + 1, w))
+        self.taps, self.tap_channels = (list(t) for t in zip(*taps))
         for _ in range(downsample):
             layers += [
                 nn.ConvTranspose2d(w, w // 2, 3, 2, 1, output_padding=1, bias=bias),
@@ -88,10 +95,6 @@ class Translator(nn.Module):
             w //= 2
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(w, channels, 7), nn.Tanh()]
         self.net = nn.Sequential(*layers)
-        # where `encode` taps the encoder: the end of each resolution, then the first block
-        ends = range(downsample + 1)
-        self.taps = [3 * i for i in ends] + [3 * downsample + 1] * (blocks > 0)
-        self.tap_channels = [width * 2**i for i in ends] + [width * 2**downsample] * (blocks > 0)
 
     def start(self, x: Tensor, labels: Tensor | None) -> Tensor:
         if not self.num_classes:

@@ -39,7 +39,8 @@ class PatchNCE(nn.Module):
             where = torch.randperm(h * w, generator=rng, device=rng.device)[: self.patches]
             where = where.to(q.device)
             query = F.normalize(head(q.flatten(2)[:, :, where].transpose(1, 2)), dim=-1)
-            key = F.normalize(head(k.flatten(2)[:, :, where].transpose(1, 2)), dim=-1).detach()
+            with torch.no_grad():  # the input's side is a fixed target: no graph through it
+                key = F.normalize(head(k.flatten(2)[:, :, where].transpose(1, 2)), dim=-1)
             logits = query @ key.transpose(1, 2) / self.tau  # (n, P, P): the diagonal matches
             same_place = torch.arange(len(where), device=q.device).repeat(n)
             losses.append(F.cross_entropy(logits.flatten(0, 1), same_place))
