@@ -5,7 +5,9 @@ gankit's own evaluator classifier (features for FID, classes for "class kept").
 
 pix2pix   edges -> Fashion-MNIST: L1 and FID of G(edges) against the test items, for the GAN and
           for an L1-only U-Net (recipe_options.adversarial=false) given the same budget (wall-clock
-          seconds, or steps; each run's wall time is reported either way).
+          seconds, or steps; each run's wall time is reported either way). Also the share of
+          G(edges) keeping the item's class: what a translator trained on pairs keeps of the
+          class through edges, the bar for the unpaired edges -> plain of stargan.
 cyclegan  items <-> inverted items: cycle error |G_BA(G_AB(x)) - x|; inverted test items -> items:
           FID against the test items and the share whose evaluator class is the item's own.
 stargan   plain / inverted / edges domains: the same, translating inverted and edges test items
@@ -89,8 +91,12 @@ def translated_scores(ev, recipe, inputs: torch.Tensor, to: str, items, real_fea
         return {}
     out = chunked(lambda x: recipe.translate(x, to), model_range(inputs))
     feats, probs = embed(ev, out)
-    kept = float((probs.argmax(1) == items.y).float().mean())
-    return {"fid": round(fid(real_feats, feats), 3), "class_kept": round(kept, 4)}
+    return {"fid": round(fid(real_feats, feats), 3), "class_kept": class_kept(probs, items.y)}
+
+
+def class_kept(probs: torch.Tensor, classes: torch.Tensor) -> float:
+    """The share of translations that the evaluator gives their item's own class."""
+    return round(float((probs.argmax(1) == classes).float().mean()), 4)
 
 
 def bench_pix2pix(out: Path, budget: Budget, n: int) -> dict:
@@ -107,7 +113,9 @@ def bench_pix2pix(out: Path, budget: Budget, n: int) -> dict:
             "l1": round(float((fake - model_range(items.x)).abs().mean()), 4),
         }
         if ev is not None:
-            result[label]["fid"] = round(fid(real_feats, embed(ev, fake)[0]), 3)
+            feats, probs = embed(ev, fake)
+            result[label]["fid"] = round(fid(real_feats, feats), 3)
+            result[label]["class_kept"] = class_kept(probs, items.y)
     return result
 
 
