@@ -104,7 +104,9 @@ def class_kept(probs: torch.Tensor, classes: torch.Tensor) -> float:
 PIX2PIX_ARMS = {"gan": (), "l1_only": ("recipe_options.adversarial=false",)}
 
 
-def bench_pix2pix(out: Path, budget: Budget, n: int, arms: tuple[str, ...] = ("gan", "l1_only")):
+def bench_pix2pix(
+    out: Path, budget: Budget, n: int, arms: tuple[str, ...] = tuple(PIX2PIX_ARMS)
+) -> dict:
     items = base_test("fashion-mnist", n)
     ev = own_evaluator("fashion-mnist")
     real_feats = embed(ev, model_range(items.x))[0] if ev else None
