@@ -199,6 +199,7 @@ BENCHES = {
 }
 # One side of the pix2pix pair each: two invocations train the pair at the same time.
 ONE_SIDE = {f"pix2pix-{arm}": partial(bench_pix2pix, arms=(arm,)) for arm in PIX2PIX_ARMS}
+CHOICES = BENCHES | ONE_SIDE
 
 
 def main() -> None:
@@ -210,7 +211,7 @@ def main() -> None:
     p.add_argument(
         "--only",
         default=",".join(BENCHES),
-        help=f"comma-separated, of {', '.join(BENCHES | ONE_SIDE)}",
+        help=f"comma-separated, of {', '.join(CHOICES)}",
     )
     p.add_argument("--out", default="runs/bench-translation", help="folder for the runs")
     p.add_argument("--set", action="append", default=[], help="KEY=VALUE for every run's config")
@@ -220,8 +221,7 @@ def main() -> None:
     results = []
     for name in a.only.split(","):
         budget = {"steps": a.steps} if a.steps else {"seconds": a.budget}
-        bench = (BENCHES | ONE_SIDE)[name]
-        result = bench(Path(a.out), budget, a.n) | ({"set": a.set} if a.set else {})
+        result = CHOICES[name](Path(a.out), budget, a.n) | ({"set": a.set} if a.set else {})
         print(json.dumps(result), flush=True)
         results.append(result)
     print("\n| benchmark | result |\n|---|---|", file=sys.stdout)
