@@ -12,8 +12,8 @@ pix2pix   edges -> Fashion-MNIST: L1 and FID of G(edges) against the test items,
           can train the pair at the same time.
 cyclegan  items <-> inverted items: cycle error |G_BA(G_AB(x)) - x|; inverted test items -> items:
           FID against the test items and the share whose evaluator class is the item's own.
-stargan   plain / inverted / edges domains: the same, translating inverted and edges test items
-          to plain; cycle error plain -> inverted -> plain.
+stargan   the config's domains (plain, inverted, ...): the same, translating the test items shown
+          in each other domain to plain; cycle error plain -> inverted -> plain.
 cogan     digits and negatives: the share of pairs (one z) whose two images get the same class
           (the negative inverted back first).
 Prints one JSON object per benchmark, then a markdown table.
@@ -31,7 +31,7 @@ import torch
 
 from gankit import api, data
 from gankit.config import DataConfig
-from gankit.data.translation import edges, inverted
+from gankit.data.translation import TRANSFORMS, edges, inverted
 from gankit.metrics import evaluator
 from gankit.metrics.distances import fid
 
@@ -163,16 +163,14 @@ def bench_stargan(out: Path, budget: Budget, n: int) -> dict:
     items, ev, real_feats, r, record = bench_cycle(
         "stargan-fashion", out, budget, n, "inverted", "plain"
     )
-    return (
-        {"benchmark": "stargan fashion-mnist plain / inverted / edges"}
-        | record
-        | {
-            "inverted_to_plain": translated_scores(
-                ev, r, inverted(items.x), "plain", items, real_feats
-            ),
-            "edges_to_plain": translated_scores(ev, r, edges(items.x), "plain", items, real_feats),
-        }
-    )
+    to_plain = {
+        f"{domain}_to_plain": translated_scores(
+            ev, r, TRANSFORMS[domain](items.x), "plain", items, real_feats
+        )
+        for domain in r.domains
+        if domain != "plain"
+    }
+    return {"benchmark": f"stargan fashion-mnist {' / '.join(r.domains)}"} | record | to_plain
 
 
 def bench_cogan(out: Path, budget: Budget, n: int) -> dict:

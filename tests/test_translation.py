@@ -7,6 +7,7 @@ from PIL import Image
 
 from gankit import data, nets
 from gankit.config import DataConfig
+from gankit.data.translation import blurred as blurred_of
 from gankit.data.translation import edges, split, stack_unpaired
 from gankit.errors import BadInput
 from gankit.nets.patchgan import receptive_field
@@ -79,6 +80,14 @@ def test_patchgan_gives_one_logit_per_patch(depth, patches):
     d = nets.build("patchgan", "d", (2, 28, 28), 8, width=4, depth=depth)
     assert d(torch.randn(3, 2, 28, 28)).shape == (3, 1, patches, patches)
     assert [receptive_field(k) for k in (1, 2, 3)] == [16, 34, 70]
+
+
+def test_patchgan_taps_are_its_hidden_activations():
+    d = nets.build("patchgan", "d", (2, 28, 28), 8, width=4, depth=2)
+    x = torch.randn(3, 2, 28, 28)
+    logits, taps = d(x, taps=True)
+    assert torch.equal(logits, d(x))  # the same logits, with the activations beside them
+    assert [t.shape[1:] for t in taps] == [(4, 14, 14), (8, 7, 7), (16, 6, 6)]
 
 
 def test_patchgan_domain_head_and_clear_errors():
@@ -168,6 +177,20 @@ def test_item_domains_label_the_domain():
     assert ds.class_names == ["plain", "inverted", "edges"]
     assert torch.equal(ds.x[0], base.x[0]) and torch.equal(ds.x[1], 255 - base.x[1])
     assert ds.y[:4].tolist() == [0, 1, 2, 0]
+
+
+def test_blurred_domain_keeps_brightness_and_softens_edges():
+    base = data.build(DataConfig("digits"), "test").x[:50]
+    ds = data.build(
+        DataConfig("item-domains", options={"base": "digits", "domains": ["plain", "blurred"]}),
+        "test",
+    )
+    blurred = ds.x[1:50:2]
+    assert blurred.dtype == torch.uint8 and torch.equal(blurred, blurred_of(base[1:50:2]))
+    sharp = base[1:50:2].float()
+    assert abs(blurred.float().mean() - sharp.mean()) < 2  # a blur moves ink, it adds none
+    step = lambda v: v.diff(dim=3).abs().mean()  # noqa: E731
+    assert step(blurred.float()) < 0.9 * step(sharp)  # digits are upscaled, already soft
 
 
 def test_stack_unpaired_repeats_the_smaller_domain():

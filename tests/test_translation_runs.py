@@ -31,11 +31,13 @@ STARGAN = {
     "loss": {"name": "wgan-gp"},
     "train": {"n_critic": 2},
 }
+PIX2PIX = {
+    "data": {"name": "edges2items"} | DIGITS,
+    "nets": {"g": "unet", "g_options": {"width": 4}} | PATCHGAN,
+}
 RECIPES = {
-    "pix2pix": {
-        "data": {"name": "edges2items"} | DIGITS,
-        "nets": {"g": "unet", "g_options": {"width": 4}} | PATCHGAN,
-    },
+    "pix2pix": PIX2PIX,
+    "pix2pix-fm": PIX2PIX | {"recipe": "pix2pix", "recipe_options": {"feature_matching": 10.0}},
     "cyclegan": {
         "data": {"name": "items2inverted"} | DIGITS,
         "nets": TRANSLATOR | PATCHGAN,
@@ -44,10 +46,18 @@ RECIPES = {
     },
     "stargan": STARGAN,
     "stargan-nce": STARGAN | {"recipe": "stargan", "recipe_options": {"nce": 1.0}},
+    "stargan-identity": STARGAN | {"recipe": "stargan", "recipe_options": {"identity": 1.0}},
     "cogan": {
         "data": {"name": "items2inverted"} | DIGITS,
         "nets": {"z_dim": 8, "g_options": {"width": 4}, "d_options": {"width": 4}},
     },
+}
+
+
+EXTRA_TERMS = {  # variant -> the loss term it adds to the log
+    "pix2pix-fm": "feature_matching",
+    "stargan-nce": "nce",
+    "stargan-identity": "identity",
 }
 
 
@@ -70,9 +80,9 @@ def test_tiny_run_writes_triplet_samples(recipe, tmp_path):
     else:  # translators map inputs: `gankit translate`, not `gankit sample`
         with pytest.raises(BadInput, match="gankit translate"):
             api.sample(result["run"], 3)
-    if recipe == "stargan-nce":  # the PatchNCE term is logged
+    if recipe in EXTRA_TERMS:  # the optional term is logged
         logged = (result["run"] / "metrics.jsonl").read_text().splitlines()
-        assert any("nce" in json.loads(line) for line in logged)
+        assert any(EXTRA_TERMS[recipe] in json.loads(line) for line in logged)
 
 
 def test_translate_writes_one_png_per_input(tmp_path):
@@ -101,6 +111,22 @@ def test_translate_writes_one_png_per_input(tmp_path):
         translate_files(run, tmp_path / "in0.png", tmp_path / "o", "C")
 
 
+EMA_NETS = {"pix2pix": ["g"], "cyclegan": ["g_ab", "g_ba"], "stargan": ["g"], "cogan": ["g"]}
+
+
+@pytest.mark.parametrize("recipe", sorted(EMA_NETS))
+def test_train_ema_keeps_averaged_generators_that_translation_uses(recipe, tmp_path):
+    run = api.train(tiny(recipe, steps=2, ema=0.5), tmp_path / "run")["run"]
+    r = api.load(run).recipe
+    for name in EMA_NETS[recipe]:
+        live, average = r.modules[name].state_dict(), r.modules[f"{name}_ema"].state_dict()
+        assert any(not torch.equal(live[k], average[k]) for k in live)  # averaged, not copied
+        assert r.translator(name) is r.modules[f"{name}_ema"]
+    if recipe == "pix2pix":  # `gankit translate` maps with the average
+        x = torch.rand(2, 1, 28, 28) * 2 - 1
+        assert torch.equal(r.translate(x), r.modules["g_ema"].eval()(x))
+
+
 def test_pix2pix_refuses_unpaired_data(tmp_path):
     raw = {"recipe": "pix2pix"} | RECIPES["cyclegan"] | {"recipe_options": {}}
     with pytest.raises(BadInput, match="paired dataset.*use recipe cyclegan"):
@@ -111,6 +137,13 @@ def test_stargan_refuses_patch_nce_without_an_encoder(tmp_path):
     unet = RECIPES["stargan-nce"] | {"nets": {"g": "unet", "g_options": {"width": 4}} | PATCHGAN}
     with pytest.raises(BadInput, match="set nets.g to resnet-translator"):
         api.train(config.from_dict(unet | {"train": TRAIN}), tmp_path / "unet")
+
+
+def test_pix2pix_feature_matching_asks_for_a_patchgan(tmp_path):
+    dcgan_d = PIX2PIX["nets"] | {"d": "dcgan", "d_options": {"width": 4}}
+    raw = RECIPES["pix2pix-fm"] | {"nets": dcgan_d, "train": TRAIN}
+    with pytest.raises(BadInput, match="set nets.d to patchgan, or feature_matching to 0"):
+        api.train(config.from_dict(raw), tmp_path / "run")
 
 
 def test_pix2pix_asks_for_an_image_to_image_generator(tmp_path):

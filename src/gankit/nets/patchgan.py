@@ -34,6 +34,8 @@ def output_side(side: int, depth: int) -> int:
 
 
 class PatchGAN(nn.Module):
+    gives_taps = True  # forward(x, taps=True) also returns the hidden activations
+
     def __init__(
         self, channels: int, side: int, num_classes: int, width: int, depth: int, norm: str
     ) -> None:
@@ -61,11 +63,20 @@ class PatchGAN(nn.Module):
     def classifies(self) -> bool:
         return self.classes is not None
 
-    def forward(self, x: Tensor) -> Tensor | tuple[Tensor, Tensor]:
-        h = self.features(x)
-        if self.classes is None:
-            return self.patches(h)
-        return self.patches(h), self.classes(h).flatten(1)
+    def forward(self, x: Tensor, taps: bool = False):
+        """Patch logits (and StarGAN's domain logits); with taps, also every hidden layer's
+        activations (pix2pixHD's feature matching compares them)."""
+        activations, h = [], x
+        for layer in self.features:
+            h = layer(h)
+            if taps and isinstance(layer, nn.LeakyReLU):
+                activations.append(h)
+        out = (
+            self.patches(h)
+            if self.classes is None
+            else (self.patches(h), self.classes(h).flatten(1))
+        )
+        return (out, activations) if taps else out
 
 
 @NETS.register("patchgan")

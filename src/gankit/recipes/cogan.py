@@ -97,6 +97,7 @@ class CoGAN(TranslationRecipe):
         g = Coupled(g_a, g_b, shared_paths(g_a, self.opts["private_g"], "last"))
         d = Coupled(d_a, d_b, shared_paths(d_a, self.opts["private_d"], "first"))
         self.modules.update(g=g, d=d)
+        self.keep_ema("g")
         self.optimizers.update(
             g=self.optimizer(g, cfg.optim.lr_g), d=self.optimizer(d, cfg.optim.lr_d)
         )
@@ -138,14 +139,16 @@ class CoGAN(TranslationRecipe):
         logit_a, logit_b = self.D(fake_a, fake_b)
         loss = self.game.g_loss(logit_a) + self.game.g_loss(logit_b)
         self.update("g", loss)
+        self.update_ema("g")
         self.D.requires_grad_(True)
         return {"g_loss": loss.detach()}
 
     @torch.no_grad()
     def generate(self, z: Tensor, labels: Tensor | None = None, ema: bool = True) -> Tensor:
         """Pairs from one z each: G_A(z) | G_B(z) side by side."""
-        with evaluating([self.modules["g"]]):
-            return torch.cat(self.modules["g"](z, z), dim=3)
+        g = self.translator() if ema else self.modules["g"]
+        with evaluating([g]):
+            return torch.cat(g(z, z), dim=3)
 
     def translate(self, x: Tensor, to: str | None = None) -> Tensor:
         raise BadInput(

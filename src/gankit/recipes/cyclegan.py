@@ -76,6 +76,7 @@ class CycleGAN(TranslationRecipe):
         d_a, d_b = self.build_critic(c), self.build_critic(c)
         pools = {f"pool_{x}": HistoryPool(self.opts["pool"], self.image_shape) for x in "ab"}
         self.modules.update(g_ab=g_ab, g_ba=g_ba, d_a=d_a, d_b=d_b)
+        self.keep_ema("g_ab", "g_ba")
         self.modules.update({k: p.to(device) for k, p in pools.items()})
         self.optimizers.update(
             g=self.pair_optimizer(g_ab, g_ba, cfg.optim.lr_g),
@@ -101,6 +102,8 @@ class CycleGAN(TranslationRecipe):
             idt = cycle_loss(self.G_AB(b), b) + cycle_loss(self.G_BA(a), a)
             loss = loss + self.opts["cycle"] * self.opts["identity"] * idt
         self.update("g", loss)
+        self.update_ema("g_ab")
+        self.update_ema("g_ba")
         for d in (self.D_A, self.D_B):
             d.requires_grad_(True)
         return {"g_loss": loss.detach(), "cycle": cyc.detach(), "identity": idt.detach()}
@@ -130,7 +133,7 @@ class CycleGAN(TranslationRecipe):
         """Triplets A -> B -> A for the first half of the examples, B -> A -> B for the rest."""
         a, b = split(x)
         half = len(x) // 2
-        g_ab, g_ba = self.modules["g_ab"], self.modules["g_ba"]
+        g_ab, g_ba = self.translator("g_ab"), self.translator("g_ba")
         source = torch.cat([a[:half], b[half:]])
         there = torch.cat([g_ab(a[:half]), g_ba(b[half:])])
         back = torch.cat([g_ba(there[:half]), g_ab(there[half:])])
@@ -138,6 +141,6 @@ class CycleGAN(TranslationRecipe):
 
     @torch.no_grad()
     def translate(self, x: Tensor, to: str | None = None) -> Tensor:
-        g = self.modules["g_ab" if self.domain_index(to, default="B") == 1 else "g_ba"]
+        g = self.translator("g_ab" if self.domain_index(to, default="B") == 1 else "g_ba")
         with evaluating([g]):
             return g(x)

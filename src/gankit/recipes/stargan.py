@@ -6,13 +6,15 @@ one-hot c joined as planes). D(x) -> (patch realness, K domain logits) (nets.d: 
     G minimises  game.g_loss(D_src(G(x, c))) + cls * CE(D_cls(G(x, c)), c)
                  + rec * |G(G(x, c), c_x) - x|
                  + nce * PatchNCE(G's encoder features of G(x, c) against those of x)
+                 + identity * |G(x, c_x) - x|       (asked to stay in its own domain, G copies)
 With loss.name: wgan-gp this is the paper's WGAN-GP objective (gp weight: loss.penalty_weight).
 PatchNCE (Park et al. 2020; recipes/patchnce.py) is off by default; it needs nets.g:
 resnet-translator, and ties each place of the output to the same place of the input, which the
 cycle alone does not (a G can pass the cycle with an output of another class).
 Targets c are drawn uniformly from the recipe's random stream. Data: any labelled image set whose
 labels are domains (item-domains; image-folder with one sub-folder per domain).
-recipe_options: cls (1), rec (10), nce (0: off).
+recipe_options: cls (1), rec (10), nce (0: off), identity (0: off). Both content terms keep what a
+blurred or edge input shows, and both cost the inversion (docs/BENCHMARKS.md, stargan).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ class StarGAN(TranslationRecipe):
     """StarGAN: one G(x, target domain), D with a domain-classification head, reconstruction."""
 
     layout = "labelled"
-    options = {"cls": 1.0, "rec": 10.0, "nce": 0.0}
+    options = {"cls": 1.0, "rec": 10.0, "nce": 0.0, "identity": 0.0}
 
     def __init__(self, cfg: Config, spec: DataSpec, device: torch.device) -> None:
         super().__init__(cfg, spec, device)
@@ -47,6 +49,7 @@ class StarGAN(TranslationRecipe):
                 f"set nets.d to patchgan."
             )
         self.modules.update(g=g, d=d)
+        self.keep_ema("g")
         g_params: nn.Module = g
         if self.opts["nce"]:
             if not hasattr(g, "encode"):
@@ -97,11 +100,16 @@ class StarGAN(TranslationRecipe):
         rec = (self.G(fake, c_x) - x).abs().mean()
         loss = self.game.g_loss(src) + self.opts["cls"] * cls + self.opts["rec"] * rec
         stats = {"g_cls": cls.detach(), "rec": rec.detach()}
+        if self.opts["identity"]:
+            identity = (self.G(x, c_x) - x).abs().mean()
+            loss = loss + self.opts["identity"] * identity
+            stats["identity"] = identity.detach()
         if self.opts["nce"]:
             nce = self.patch_nce(x, c, fake)
             loss = loss + self.opts["nce"] * nce
             stats["nce"] = nce.detach()
         self.update("g", loss)
+        self.update_ema("g")
         self.D.requires_grad_(True)
         return {"g_loss": loss.detach()} | stats
 
@@ -114,7 +122,7 @@ class StarGAN(TranslationRecipe):
 
     def panels(self, x: Tensor, y: Tensor) -> list[Tensor]:
         """Each example to the next domain and back: input | output | reconstruction."""
-        g = self.modules["g"]
+        g = self.translator()
         c = (y + 1) % len(self.domains)
         there = g(x, c)
         return [x, there, g(there, y)]
@@ -122,5 +130,6 @@ class StarGAN(TranslationRecipe):
     @torch.no_grad()
     def translate(self, x: Tensor, to: str | None = None) -> Tensor:
         c = torch.full((len(x),), self.domain_index(to), device=x.device, dtype=torch.long)
-        with evaluating([self.modules["g"]]):
-            return self.modules["g"](x, c)
+        g = self.translator()
+        with evaluating([g]):
+            return g(x, c)

@@ -69,8 +69,6 @@ class TranslationRecipe(Recipe):
         super().__init__(cfg, spec, device)
         self.opts = read_options(cfg, self.options)
         check_layout(cfg, spec, self.layout)
-        if cfg.train.ema:
-            raise BadInput(f"recipe {cfg.recipe} keeps no EMA generator: set train.ema to null.")
         c, h, w = spec.shape
         # two domains stacked on the channels, or one image per item
         self.image_shape = (c // 2, h, w) if self.layout != "labelled" else (c, h, w)
@@ -96,6 +94,15 @@ class TranslationRecipe(Recipe):
         n = self.cfg.nets
         shape = (channels, *self.image_shape[1:])
         return nets.build(n.d, "d", shape, n.z_dim, num_classes, **n.d_options).to(self.device)
+
+    def keep_ema(self, *names: str) -> None:
+        """EMA copies of these generators when train.ema is set (used to translate and sample)."""
+        for name in names:
+            self.add_ema(name)
+
+    def translator(self, name: str = "g") -> nn.Module:
+        """Generator `name` as translation and sample grids use it: its EMA copy if kept."""
+        return self.modules.get(f"{name}_ema", self.modules[name])
 
     def pair_optimizer(self, first: nn.Module, second: nn.Module, lr: float):
         """One optimiser over two networks (CycleGAN's two Gs, or two Ds), as in the paper."""
