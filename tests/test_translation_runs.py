@@ -38,6 +38,7 @@ PIX2PIX = {
 RECIPES = {
     "pix2pix": PIX2PIX,
     "pix2pix-fm": PIX2PIX | {"recipe": "pix2pix", "recipe_options": {"feature_matching": 10.0}},
+    "pix2pix-lazy": PIX2PIX | {"recipe": "pix2pix", "recipe_options": {"adversarial_every": 2}},
     "cyclegan": {
         "data": {"name": "items2inverted"} | DIGITS,
         "nets": TRANSLATOR | PATCHGAN,
@@ -146,19 +147,33 @@ def test_pix2pix_feature_matching_asks_for_a_patchgan(tmp_path):
         api.train(config.from_dict(raw), tmp_path / "run")
 
 
+def test_lazy_gan_term_logs_d_on_every_logged_step(tmp_path):
+    run = api.train(tiny("pix2pix-lazy"), tmp_path / "run")["run"]  # GAN steps 1, 3; logs 2, 4
+    logged = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    trained = [line for line in logged if "l1" in line]
+    assert len(trained) == 2 and all("d_loss" in line for line in trained)
+    never = RECIPES["pix2pix"] | {"recipe_options": {"adversarial_every": 0}, "train": TRAIN}
+    with pytest.raises(BadInput, match="adversarial_every must be >= 1"):
+        api.train(config.from_dict({"recipe": "pix2pix"} | never), tmp_path / "bad")
+
+
 def test_pix2pix_asks_for_an_image_to_image_generator(tmp_path):
     raw = {"recipe": "pix2pix", "data": RECIPES["pix2pix"]["data"], "train": TRAIN}
     with pytest.raises(BadInput, match="image -> image generator"):
         api.train(config.from_dict(raw), tmp_path / "run")
 
 
-def test_cyclegan_resume_is_bit_identical_pool_included(tmp_path):
-    whole = api.train(tiny("cyclegan", steps=6, checkpoint_every=3), tmp_path / "whole")["run"]
-    half = api.train(tiny("cyclegan", steps=3, checkpoint_every=3), tmp_path / "half")["run"]
+@pytest.mark.parametrize(
+    "recipe,state", [("cyclegan", "module.pool_a.count"), ("pix2pix-lazy", "module.clock.steps")]
+)
+def test_resume_is_bit_identical_recipe_state_included(recipe, state, tmp_path):
+    whole = api.train(tiny(recipe, steps=6, checkpoint_every=3), tmp_path / "whole")["run"]
+    half = api.train(tiny(recipe, steps=3, checkpoint_every=3), tmp_path / "half")["run"]
     api.resume(half, ["train.steps=6"])
     a, b = (
         load_file(r / "checkpoints" / "step-00000006" / "weights.safetensors")
         for r in (whole, half)
     )
-    assert int(a["module.pool_a.count"]) == 6  # the pool is full and has started swapping
+    # cyclegan: the pool is full and has started swapping; pix2pix: the lazy GAN term's clock
+    assert int(a[state]) == 6
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

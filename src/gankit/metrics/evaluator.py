@@ -158,9 +158,9 @@ def train(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         net = Classifier(channels, train_ds.num_classes)
-        _fit(net, train_ds.x, train_ds.y, epochs, batch, seed, progress)
+        fit(net, train_ds.x, train_ds.y, epochs, batch, seed, progress)
     evaluator = Evaluator(net.eval(), {})
-    accuracy = _accuracy(evaluator, test_ds.x, test_ds.y)
+    test_accuracy = accuracy(evaluator, test_ds.x, test_ds.y)
     meta = {
         "key": key_for(cfg, channels),
         "dataset": cfg.name,
@@ -168,7 +168,7 @@ def train(
         "channels": channels,
         "num_classes": train_ds.num_classes,
         "class_names": list(train_ds.class_names),
-        "test_accuracy": accuracy,
+        "test_accuracy": test_accuracy,
         "train_items": len(train_ds),
         "test_items": len(test_ds),
         "epochs": epochs,
@@ -179,9 +179,10 @@ def train(
     return evaluator
 
 
-def _fit(
+def fit(
     net: Classifier, x: Tensor, y: Tensor, epochs: int, batch: int, seed: int, progress: bool
 ) -> None:
+    """Train the classifier on uint8 images x and labels y (AdamW, one-cycle lr, shifts)."""
     g = torch.Generator().manual_seed(seed)
     steps = epochs * (len(x) // batch)
     opt = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-4)
@@ -210,7 +211,7 @@ def _augment(x: Tensor, g: Tensor | torch.Generator) -> Tensor:
     return pad[:, :, dy : dy + x.shape[2], dx : dx + x.shape[3]]
 
 
-def _accuracy(evaluator: Evaluator, x: Tensor, y: Tensor) -> float:
+def accuracy(evaluator: Evaluator, x: Tensor, y: Tensor) -> float:
     _, probs = evaluator.embed(x)
     return float((probs.argmax(1) == y).float().mean())
 
