@@ -194,7 +194,8 @@ def bench_cogan(out: Path, budget: Budget, n: int) -> dict:
 def bench_domain_ceiling(out: Path, budget: Budget, n: int, epochs: int = 2) -> dict:
     """How much of the class each domain's images keep at all: the evaluator's CNN trained for
     `epochs` on the Fashion-MNIST train items shown in the domain, tested on n test items so
-    shown. A translator into plain cannot keep more of the class than its input holds."""
+    shown. A translator into plain cannot keep more of the class than its input holds.
+    (No GAN is trained: `out` and `budget` are unused.)"""
     train_items = data.build(DataConfig("fashion-mnist", 28, 1), "train")
     items = base_test("fashion-mnist", n)
     plain_ev = own_evaluator("fashion-mnist")  # trained on plain items: what it reads as-is

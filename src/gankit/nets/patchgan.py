@@ -63,7 +63,7 @@ class PatchGAN(nn.Module):
     def classifies(self) -> bool:
         return self.classes is not None
 
-    def forward(self, x: Tensor, taps: bool = False):
+    def forward(self, x: Tensor, taps: bool = False) -> Tensor | tuple:
         """Patch logits (and StarGAN's domain logits); with taps, also every hidden layer's
         activations (pix2pixHD's feature matching compares them)."""
         activations, h = [], x
