@@ -53,7 +53,7 @@ class Recipe:
         self.skipped_updates = 0  # updates dropped for a non-finite loss (train.on_nonfinite: skip)
         if cfg.loss.penalty_every > 1:  # counts D steps for the lazy penalty; checkpointed
             self.modules["penalty_clock"] = RecipeState(d_steps=0).to(device)
-        self._d_steps: int | None = None  # its Python copy (no device sync per step)
+        self._counts: dict[str, int] = {}  # Python copies of the clocks (no device sync per step)
 
     # -- building ---------------------------------------------------------------------------
     def build_net(self, role: str, num_classes: int = 0) -> nn.Module:
@@ -115,14 +115,19 @@ class Recipe:
         return weight * self.penalty.term(critic, real, fake, self.rng)
 
     def _penalty_due(self, every: int) -> bool:
+        return self.one_in(every, "penalty_clock", "d_steps")
+
+    def one_in(self, every: int, clock: str, count: str) -> bool:
+        """True on one call in `every`, counted in the checkpointed RecipeState modules[clock]
+        (its value `count`), so that a resumed run keeps the rhythm."""
         if every == 1:
             return True
-        clock = self.modules["penalty_clock"]
-        if self._d_steps is None:  # first call, after any resume restored the clock
-            self._d_steps = int(clock.value("d_steps"))
-        due = self._d_steps % every == 0
-        self._d_steps += 1
-        clock.d_steps.add_(1)  # on the device: no host-to-device copy per step
+        state = self.modules[clock]
+        if clock not in self._counts:  # first call, after any resume restored the clock
+            self._counts[clock] = int(state.value(count))
+        due = self._counts[clock] % every == 0
+        self._counts[clock] += 1
+        getattr(state, count).add_(1)  # on the device: no host-to-device copy per step
         return due
 
     # -- using ------------------------------------------------------------------------------

@@ -53,7 +53,6 @@ class Pix2Pix(TranslationRecipe):
             raise BadInput("recipe_options.adversarial_every must be >= 1 (1: every step).")
         if self.every > 1:  # counts steps for the lazy adversarial term; checkpointed
             self.modules["clock"] = RecipeState(steps=0).to(device)
-        self._steps: int | None = None  # its Python copy (no device sync per step)
         self.d_stats: dict[str, Tensor] = {}  # D's last, logged on the L1-only steps too
         if self.matches and not getattr(d, "gives_taps", False):
             raise BadInput(
@@ -68,14 +67,7 @@ class Pix2Pix(TranslationRecipe):
     def adversarial_due(self) -> bool:
         """Every step, or with adversarial_every = k one step in k, weighted k (the others L1
         only, a quarter of the cost here): lazy, like StyleGAN2's lazy R1."""
-        if self.every == 1:
-            return True
-        if self._steps is None:  # first call, after any resume restored the clock
-            self._steps = int(self.modules["clock"].value("steps"))
-        due = self._steps % self.every == 0
-        self._steps += 1
-        self.modules["clock"].steps.add_(1)
-        return due
+        return self.one_in(self.every, "clock", "steps")
 
     def step(self, stream: BatchStream) -> dict[str, Tensor]:
         if not self.opts["adversarial"] or not self.adversarial_due():
