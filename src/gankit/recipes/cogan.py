@@ -97,7 +97,7 @@ class CoGAN(TranslationRecipe):
         g = Coupled(g_a, g_b, shared_paths(g_a, self.opts["private_g"], "last"))
         d = Coupled(d_a, d_b, shared_paths(d_a, self.opts["private_d"], "first"))
         self.modules.update(g=g, d=d)
-        self.keep_ema("g")
+        self.add_ema("g")
         self.optimizers.update(
             g=self.optimizer(g, cfg.optim.lr_g), d=self.optimizer(d, cfg.optim.lr_d)
         )

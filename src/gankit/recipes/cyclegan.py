@@ -76,7 +76,8 @@ class CycleGAN(TranslationRecipe):
         d_a, d_b = self.build_critic(c), self.build_critic(c)
         pools = {f"pool_{x}": HistoryPool(self.opts["pool"], self.image_shape) for x in "ab"}
         self.modules.update(g_ab=g_ab, g_ba=g_ba, d_a=d_a, d_b=d_b)
-        self.keep_ema("g_ab", "g_ba")
+        self.add_ema("g_ab")
+        self.add_ema("g_ba")
         self.modules.update({k: p.to(device) for k, p in pools.items()})
         self.optimizers.update(
             g=self.pair_optimizer(g_ab, g_ba, cfg.optim.lr_g),

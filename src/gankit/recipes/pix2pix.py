@@ -42,7 +42,7 @@ class Pix2Pix(TranslationRecipe):
         super().__init__(cfg, spec, device)
         g, d = self.build_translator(), self.build_critic(2 * self.image_shape[0])
         self.modules.update(g=g, d=d)
-        self.keep_ema("g")
+        self.add_ema("g")
         self.optimizers.update(
             g=self.optimizer(g, cfg.optim.lr_g), d=self.optimizer(d, cfg.optim.lr_d)
         )

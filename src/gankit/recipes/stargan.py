@@ -49,7 +49,7 @@ class StarGAN(TranslationRecipe):
                 f"set nets.d to patchgan."
             )
         self.modules.update(g=g, d=d)
-        self.keep_ema("g")
+        self.add_ema("g")
         g_params: nn.Module = g
         if self.opts["nce"]:
             if not hasattr(g, "encode"):

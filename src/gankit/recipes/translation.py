@@ -95,11 +95,6 @@ class TranslationRecipe(Recipe):
         shape = (channels, *self.image_shape[1:])
         return nets.build(n.d, "d", shape, n.z_dim, num_classes, **n.d_options).to(self.device)
 
-    def keep_ema(self, *names: str) -> None:
-        """EMA copies of these generators when train.ema is set (used to translate and sample)."""
-        for name in names:
-            self.add_ema(name)
-
     def translator(self, name: str = "g") -> nn.Module:
         """Generator `name` as translation and sample grids use it: its EMA copy if kept."""
         return self.modules.get(f"{name}_ema", self.modules[name])
