@@ -15,6 +15,7 @@ from gankit.recipes.cogan import Coupled, shared_paths
 from gankit.recipes.cyclegan import HistoryPool, cycle_loss
 from gankit.recipes.patchnce import PatchNCE
 from gankit.recipes.pix2pix import l1_loss
+from gankit.recipes.structure import mind, structure_loss
 
 
 @pytest.mark.parametrize("side", [28, 32, 64])
@@ -66,6 +67,23 @@ def test_patch_nce_rewards_an_output_that_keeps_the_input_in_place():
     assert kept < moved
     kept.backward()  # the heads learn from G's side of the comparison
     assert all(p.grad is not None for p in nce.parameters())
+
+
+def test_mind_ignores_inversion_and_sees_texture_and_moves():
+    # Heinrich et al.'s descriptor: the same under x -> -x (so the structure term lets StarGAN
+    # invert), different for a texture on a flat background or an item moved.
+    torch.manual_seed(0)
+    item = torch.full((2, 1, 16, 16), -1.0)
+    item[:, :, 4:12, 5:11] = torch.rand(2, 1, 8, 6)
+    assert torch.allclose(mind(item), mind(-item))
+    assert mind(item).shape == (2, 4, 16, 16) and mind(item).amax() <= 1
+    assert structure_loss(-item, item) < 1e-6
+    textured = item + 0.5 * (torch.arange(16) % 2).float()  # stripes over the background too
+    moved = item.roll(5, dims=3)
+    assert structure_loss(textured, item) > 0.05 and structure_loss(moved, item) > 0.05
+    out = item.clone().requires_grad_(True)
+    structure_loss(out + 0.1 * torch.randn_like(item), item).backward()
+    assert out.grad.abs().sum() > 0
 
 
 def test_unet_skips_join_every_level():

@@ -48,6 +48,7 @@ RECIPES = {
     "stargan": STARGAN,
     "stargan-nce": STARGAN | {"recipe": "stargan", "recipe_options": {"nce": 1.0}},
     "stargan-identity": STARGAN | {"recipe": "stargan", "recipe_options": {"identity": 1.0}},
+    "stargan-structure": STARGAN | {"recipe": "stargan", "recipe_options": {"structure": 1.0}},
     "cogan": {
         "data": {"name": "items2inverted"} | DIGITS,
         "nets": {"z_dim": 8, "g_options": {"width": 4}, "d_options": {"width": 4}},
@@ -59,6 +60,7 @@ EXTRA_TERMS = {  # variant -> the loss term it adds to the log
     "pix2pix-fm": "feature_matching",
     "stargan-nce": "nce",
     "stargan-identity": "identity",
+    "stargan-structure": "structure",
 }
 
 

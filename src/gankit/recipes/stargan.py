@@ -7,14 +7,16 @@ one-hot c joined as planes). D(x) -> (patch realness, K domain logits) (nets.d: 
                  + rec * |G(G(x, c), c_x) - x|
                  + nce * PatchNCE(G's encoder features of G(x, c) against those of x)
                  + identity * |G(x, c_x) - x|       (asked to stay in its own domain, G copies)
+                 + structure * |MIND(G(x, c)) - MIND(x)|     (recipes/structure.py)
 With loss.name: wgan-gp this is the paper's WGAN-GP objective (gp weight: loss.penalty_weight).
 PatchNCE (Park et al. 2020; recipes/patchnce.py) is off by default; it needs nets.g:
 resnet-translator, and ties each place of the output to the same place of the input, which the
 cycle alone does not (a G can pass the cycle with an output of another class).
 Targets c are drawn uniformly from the recipe's random stream. Data: any labelled image set whose
 labels are domains (item-domains; image-folder with one sub-folder per domain).
-recipe_options: cls (1), rec (10), nce (0: off), identity (0: off). Both content terms keep what a
-blurred or edge input shows, and both cost the inversion (docs/BENCHMARKS.md, stargan).
+recipe_options: cls (1), rec (10), nce (0: off), identity (0: off), structure (0: off). PatchNCE
+and identity keep what a blurred or edge input shows, and both cost the inversion; MIND, blind to
+inversion, keeps the inversion and part of the edges (docs/BENCHMARKS.md, stargan).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from gankit.errors import BadInput
 from gankit.losses import d_output_mean
 from gankit.recipes.base import RECIPES
 from gankit.recipes.patchnce import PatchNCE
+from gankit.recipes.structure import structure_loss
 from gankit.recipes.translation import TranslationRecipe, evaluating
 
 
@@ -37,7 +40,7 @@ class StarGAN(TranslationRecipe):
     """StarGAN: one G(x, target domain), D with a domain-classification head, reconstruction."""
 
     layout = "labelled"
-    options = {"cls": 1.0, "rec": 10.0, "nce": 0.0, "identity": 0.0}
+    options = {"cls": 1.0, "rec": 10.0, "nce": 0.0, "identity": 0.0, "structure": 0.0}
 
     def __init__(self, cfg: Config, spec: DataSpec, device: torch.device) -> None:
         super().__init__(cfg, spec, device)
@@ -104,6 +107,10 @@ class StarGAN(TranslationRecipe):
             identity = (self.G(x, c_x) - x).abs().mean()
             loss = loss + self.opts["identity"] * identity
             stats["identity"] = identity.detach()
+        if self.opts["structure"]:
+            structure = structure_loss(fake, x)
+            loss = loss + self.opts["structure"] * structure
+            stats["structure"] = structure.detach()
         if self.opts["nce"]:
             nce = self.patch_nce(x, c, fake)
             loss = loss + self.opts["nce"] * nce
