@@ -2,9 +2,10 @@
 
 Structure-constrained CycleGAN (Yang et al. 2018) keeps anatomy through unpaired MR -> CT
 translation by asking MIND of the output to match MIND of the input. At each pixel, MIND compares
-the patch there with the patches one pixel up, down, left and right: exp(-distance / local
-variance), scaled to a maximum of 1. Any affine change of intensity, inversion included, leaves it
-unchanged; a texture drawn where the input was flat, or an item moved, does not.
+the 3x3 patch there with the patches one pixel up, down, left and right: exp(-distance / local
+variance), scaled to a maximum of 1. An inversion or a shift of brightness leaves it unchanged, a
+change of contrast nearly so (eps); a texture drawn where the input was flat, or an item moved,
+does not.
 """
 
 from __future__ import annotations
