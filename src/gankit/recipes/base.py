@@ -80,6 +80,10 @@ class Recipe:
             self.modules[f"{name}_ema"] = ema
 
     @torch.no_grad()
+    def averaged(self, name: str = "g") -> nn.Module:
+        """Generator `name` as sampling and translation use it: its EMA copy if one is kept."""
+        return self.modules.get(f"{name}_ema", self.modules[name])
+
     def update_ema(self, name: str = "g") -> None:
         if f"{name}_ema" not in self.modules:
             return
@@ -164,7 +168,7 @@ class Recipe:
     @torch.no_grad()
     def generate(self, z: Tensor, labels: Tensor | None = None, ema: bool = True) -> Tensor:
         """Samples in the data's range from latents z, with G in eval mode."""
-        g = self.modules["g_ema" if ema and "g_ema" in self.modules else "g"]
+        g = self.averaged() if ema else self.modules["g"]
         was_training = g.training
         g.eval()
         out = g(z) if labels is None else g(z, labels)

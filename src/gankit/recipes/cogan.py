@@ -146,7 +146,7 @@ class CoGAN(TranslationRecipe):
     @torch.no_grad()
     def generate(self, z: Tensor, labels: Tensor | None = None, ema: bool = True) -> Tensor:
         """Pairs from one z each: G_A(z) | G_B(z) side by side."""
-        g = self.translator() if ema else self.modules["g"]
+        g = self.averaged() if ema else self.modules["g"]
         with evaluating([g]):
             return torch.cat(g(z, z), dim=3)
 

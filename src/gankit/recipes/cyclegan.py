@@ -134,7 +134,7 @@ class CycleGAN(TranslationRecipe):
         """Triplets A -> B -> A for the first half of the examples, B -> A -> B for the rest."""
         a, b = split(x)
         half = len(x) // 2
-        g_ab, g_ba = self.translator("g_ab"), self.translator("g_ba")
+        g_ab, g_ba = self.averaged("g_ab"), self.averaged("g_ba")
         source = torch.cat([a[:half], b[half:]])
         there = torch.cat([g_ab(a[:half]), g_ba(b[half:])])
         back = torch.cat([g_ba(there[:half]), g_ab(there[half:])])
@@ -142,6 +142,6 @@ class CycleGAN(TranslationRecipe):
 
     @torch.no_grad()
     def translate(self, x: Tensor, to: str | None = None) -> Tensor:
-        g = self.translator("g_ab" if self.domain_index(to, default="B") == 1 else "g_ba")
+        g = self.averaged("g_ab" if self.domain_index(to, default="B") == 1 else "g_ba")
         with evaluating([g]):
             return g(x)

@@ -118,12 +118,12 @@ class Pix2Pix(TranslationRecipe):
 
     def panels(self, x: Tensor, y: Tensor) -> list[Tensor]:
         a, b = split(x)
-        return [a, self.translator()(a), b]  # input | output | target
+        return [a, self.averaged()(a), b]  # input | output | target
 
     @torch.no_grad()
     def translate(self, x: Tensor, to: str | None = None) -> Tensor:
         if self.domain_index(to, default="B") != 1:
             raise BadInput("--to A: a pix2pix run translates domain A into B only: use --to B.")
-        g = self.translator()
+        g = self.averaged()
         with evaluating([g]):
             return g(x)

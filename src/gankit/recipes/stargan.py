@@ -129,7 +129,7 @@ class StarGAN(TranslationRecipe):
 
     def panels(self, x: Tensor, y: Tensor) -> list[Tensor]:
         """Each example to the next domain and back: input | output | reconstruction."""
-        g = self.translator()
+        g = self.averaged()
         c = (y + 1) % len(self.domains)
         there = g(x, c)
         return [x, there, g(there, y)]
@@ -137,6 +137,6 @@ class StarGAN(TranslationRecipe):
     @torch.no_grad()
     def translate(self, x: Tensor, to: str | None = None) -> Tensor:
         c = torch.full((len(x),), self.domain_index(to), device=x.device, dtype=torch.long)
-        g = self.translator()
+        g = self.averaged()
         with evaluating([g]):
             return g(x, c)

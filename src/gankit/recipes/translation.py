@@ -95,10 +95,6 @@ class TranslationRecipe(Recipe):
         shape = (channels, *self.image_shape[1:])
         return nets.build(n.d, "d", shape, n.z_dim, num_classes, **n.d_options).to(self.device)
 
-    def translator(self, name: str = "g") -> nn.Module:
-        """Generator `name` as translation and sample grids use it: its EMA copy if kept."""
-        return self.modules.get(f"{name}_ema", self.modules[name])
-
     def pair_optimizer(self, first: nn.Module, second: nn.Module, lr: float):
         """One optimiser over two networks (CycleGAN's two Gs, or two Ds), as in the paper."""
         return self.optimizer(nn.ModuleList([first, second]), lr)
