@@ -1,0 +1,398 @@
+"""Builds docs/BENCHMARKS.md from the benchmark records in docs/benchmarks/.
+
+The page's prose lives in bench/BENCHMARKS.template.md: what each benchmark measures and how to
+read it. Every number comes from a record (one JSON line per run, with its command, machine, torch
+version and date); a line `{{ name }}` in the template is replaced by the table that `TABLES[name]`
+builds from the records, headed by the commands and machines that produced them. Records with
+`"status": "historical"` (settings that no longer ship) stay in their files and are left out of
+the tables; those with a `lesson` are listed, one line each, under "Things that did not help".
+
+    python bench/render.py            # writes docs/BENCHMARKS.md
+    python bench/render.py --check    # exits 1 when the committed page is not what the records give
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import records  # noqa: E402  (bench/ is a folder of scripts, not a package)
+
+ROOT = records.ROOT
+TEMPLATE = ROOT / "bench" / "BENCHMARKS.template.md"
+PAGE = ROOT / "docs" / "BENCHMARKS.md"
+Record = dict[str, Any]
+Row = list[str]
+
+
+# -- formatting ----------------------------------------------------------------------------------
+def num(x: Any, digits: int = 3) -> str:
+    """A number as a table shows it: `digits` significant figures, '-' for none."""
+    if x is None:
+        return "-"
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return str(x)
+    if isinstance(x, int) or abs(x) >= 10 ** digits or float(x).is_integer() and abs(x) >= 1:
+        return f"{round(x):,}"
+    return f"{x:.{digits}g}"
+
+
+def pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f}%"
+
+
+def spread(values: list[float], show: Callable[[float], str] = num, each: bool = True) -> str:
+    """mean ± population std over seeds, then the seeds' own values in brackets."""
+    if len(values) == 1:
+        return show(values[0])
+    std = statistics.pstdev(values)
+    text = f"{show(statistics.mean(values))} ± {num(std, 2) if show is num else show(std)}"
+    return text + (f" ({', '.join(show(v) for v in values)})" if each else "")
+
+
+def table(header: Row, rows: Iterable[Row]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def provenance(recs: list[Record], subs: tuple[tuple[str, str], ...] = ()) -> str:
+    """The commands (seeds and the like folded by `subs`) and machines behind a table's records."""
+    commands, machines, dates = [], [], []
+    for r in recs:
+        cmd = r["command"]
+        for pattern, repl in subs:
+            cmd = re.sub(pattern, repl, cmd)
+        for seen, value in ((commands, cmd), (machines, r["machine"]), (dates, r["date"])):
+            if value not in seen:
+                seen.append(value)
+    block = "\n".join(f"    {c}" for c in commands)
+    span = dates[0] if len(set(dates)) == 1 else f"{min(dates)} to {max(dates)}"
+    return f"{block}\n\nMachine: {'; '.join(machines)}. Torch {recs[0]['torch']}, {span}.\n"
+
+
+def current(name: str) -> list[Record]:
+    return [r for r in records.read(name) if r.get("status", "current") == "current"]
+
+
+def section(recs: list[Record], header: Row, rows: Iterable[Row], subs=()) -> str:
+    if not recs:
+        return "No record yet: run the command of this section."
+    return provenance(recs, subs) + "\n" + table(header, rows)
+
+
+SEEDS = ((r"--(seeds?) \d+", r"--\1 S"), (r"train\.seed=\d+", "train.seed=S"))
+
+
+# -- one function per table ---------------------------------------------------------------------
+def configs_table() -> str:
+    latest: dict[str, Record] = {}
+    for r in current("configs"):
+        latest[r["config"]] = r
+    recs = [latest[k] for k in sorted(latest)]
+
+    def quality(r: Record) -> str:
+        h = r["headline"]
+        if h["metric"] is None:
+            return "(its own benchmark below)"
+        total = f" of {num(h['total'])}" if h.get("total") else ""
+        return f"{h['metric']} {num(h['value'])}{total} (floor {num(h['floor'])})"
+
+    rows = [
+        [
+            f"`{r['config']}`",
+            r["description"],
+            num(r["steps_per_s"]),
+            num(r["budget_steps"]),
+            quality(r),
+            f"![]({r['png']})",
+        ]
+        for r in recs
+    ]
+    header = ["config", "shows", "steps/s", "steps in budget", "after the budget", "samples"]
+    return section(recs, header, rows, ((r"--only .*", ""),))
+
+
+def speed_table() -> str:
+    recs = current("speed")
+    rows = [
+        [r["network"], num(r["batch"]), num(r["gankit_steps_per_s"]),
+         num(r["reference_steps_per_s"]), f"{r['ratio']:.2f}"]
+        for r in recs
+    ]
+    header = ["network", "batch", "gankit steps/s", "reference steps/s", "ratio"]
+    return section(recs, header, rows)
+
+
+ARCH_CONFIGS = {
+    "dcgan": "dcgan-fashion", "dcgan-hinge-sn": "hinge-fashion", "dcgan-resize": "dcgan-resize-fashion",
+    "dcgan-ema": "dcgan-fashion + train.ema=0.999", "resnet-sn-hinge": "resnet-sn-hinge-fashion",
+    "progressive": "progressive-fashion", "style": "style-fashion", "began": "began-fashion",
+    "dcgan-diffaugment-ema": "dcgan-diffaugment-ema-fashion",
+    "dcgan-improved-techniques": "improved-techniques-fashion",
+    "reference-dcgan": "reference loop (bench/reference_dcgan.py)",
+}
+
+
+def time_to_quality_table() -> str:
+    recs = current("architectures-600s")
+    groups: dict[str, list[Record]] = {}
+    for r in recs:
+        groups.setdefault(r["name"], []).append(r)
+    rows = []
+    for name, runs in sorted(groups.items(), key=lambda kv: statistics.mean(
+            (r.get("live_g") or r)["fid"] for r in kv[1])):
+        views = [("live G", [r["live_g"] for r in runs]), ("EMA G", runs)] if runs[0].get(
+            "live_g") else [("", runs)]
+        for label, ms in views:
+            rows.append([
+                f"{ARCH_CONFIGS.get(name, name)}{', ' + label if label else ''}",
+                spread([r["step"] for r in runs], each=False),
+                spread([m["fid"] for m in ms]),
+                spread([m["precision"] for m in ms], each=False),
+                spread([m["recall"] for m in ms], each=False),
+                spread([m["class_kl"] for m in ms], each=False),
+            ])
+    floor = statistics.mean(r["fid_floor"] for r in recs if "fid_floor" in r)
+    rows.append(["floor (held-out real data)", "-", num(floor), "-", "-", "-"])
+    header = ["run", "G steps in 600 s", "FID (seeds 0, 1, 2)", "precision", "recall", "class KL"]
+    subs = (*SEEDS, (r"--only \S+", "--only NAME"))
+    return section(recs, header, rows, subs)
+
+
+def long_run_table() -> str:
+    recs = current("dcgan-time-to-quality")
+    rows = [[num(r["time_s"], 4), num(r["step"]), num(r["fid"]), num(r["class_kl"])] for r in recs]
+    rows.append(["floor", "-", num(recs[-1]["fid_floor"]), num(recs[-1]["class_kl_floor"])])
+    return section(recs, ["training time (s)", "G steps", "FID", "class KL"], rows)
+
+
+def eval_cost_table() -> str:
+    cost, evs = current("eval-cost"), current("evaluators")
+    a = section(cost, ["what", "n", "wall s", "user CPU s"],
+                [[r["what"], num(r["n"]), num(r["wall_s"]), num(r["user_s"])] for r in cost])
+    b = section(evs, ["dataset", "size, channels", "epochs", "test accuracy", "wall s"], [
+        [r["dataset"], f"{r['size']} px, {r['channels']}", num(r["epochs"]),
+         pct(r["test_accuracy"]), num(r["wall_s"])] for r in evs])
+    return a + "\n\nThe evaluator it uses, trained once and cached:\n\n" + b
+
+
+def toys_table() -> str:
+    recs = current("ring-10-seeds") + current("ring-10-seeds-pacgan") + current("grid-10-seeds-r1")
+    groups: dict[str, list[Record]] = {}
+    for r in recs:
+        groups.setdefault(r["config"], []).append(r)
+    rows = []
+    for name, runs in groups.items():
+        hq = [r["high_quality"] for r in runs]
+        kl = [r["reverse_kl"] for r in runs]
+        rows.append([
+            f"`{name}`", f"{len(runs)} ({min(r['seed'] for r in runs)}-{max(r['seed'] for r in runs)})",
+            num(runs[0]["step"]),
+            f"{spread([r['modes'] for r in runs], each=False)} (min {num(min(r['modes'] for r in runs))}) of {num(runs[0]['modes_total'])}",
+            f"{spread(hq, pct, each=False)} (min {pct(min(hq))})",
+            f"{spread(kl, each=False)} (max {num(max(kl))})",
+            f"{num(runs[0]['modes_floor'])} / {pct(runs[0]['high_quality_floor'])} / {num(runs[0]['reverse_kl_floor'])}",
+        ])
+    header = ["config", "seeds", "steps", "modes", "high quality", "reverse KL", "floor"]
+    return section(recs, header, rows, SEEDS)
+
+
+def toys_games_table() -> str:
+    recs = current("toys-games-30s")
+    groups: dict[tuple[str, str], list[Record]] = {}
+    for r in recs:
+        groups.setdefault((r["config"], " ".join(r.get("set", [])) or "(the config)"), []).append(r)
+    rows = [[
+        cfg, change, num(statistics.mean(r["step"] for r in runs)),
+        spread([r["modes"] for r in runs], each=False),
+        spread([r["high_quality"] for r in runs], pct, each=False),
+        spread([r["reverse_kl"] for r in runs], each=False),
+    ] for (cfg, change), runs in groups.items()]
+    header = ["toy", "change (`--set`)", "G steps in 30 s", "modes", "high quality", "reverse KL"]
+    return section(recs, header, rows, ((r"--set .*", "[--set CHANGE]"),))
+
+
+def stacked_table() -> str:
+    recs = current("stacked")
+    rows = [[r["protocol"]["dataset"], num(r.get("steps", r.get("step"))), num(r.get("wall_s")),
+             f"{num(r['modes'])} of {num(r['modes_total'])}", num(r["kl"]),
+             f"{num(r['modes_floor'])} / {num(r['kl_floor'])}"] for r in recs]
+    header = ["data", "steps", "wall s", "modes", "KL from uniform", "floor: modes / KL"]
+    return section(recs, header, rows)
+
+
+def sgan_table() -> str:
+    recs = current("sgan")
+    rows = []
+    for labelled in sorted({r["labelled"] for r in recs}):
+        cell = {}
+        for w in (1.0, 0.0):
+            runs = sorted((r for r in recs if r["labelled"] == labelled
+                           and r["unsupervised_weight"] == w), key=lambda r: r["seed"])
+            cell[w] = spread([r["result"]["error"] for r in runs], pct)
+            seeds = ", ".join(str(r["seed"]) for r in runs)
+        rows.append([num(labelled), seeds, cell[1.0], cell[0.0]])
+    header = ["labels", "seeds", "SGAN test error", "the same D on the labels alone"]
+    subs = (*SEEDS, (r"labelled=\d+", "labelled=L"), (r"weight=[\d.]+", "weight=W"),
+            (r"sgan-L\S+", "sgan-RUN"))
+    return section(recs, header, rows, subs)
+
+
+def conditional_table() -> str:
+    recs = current("conditional")
+    rows = [[r["recipe"], " ".join(r["set"]) or "-", num(r["step"]),
+             pct(r["requested_class_share"]), num(r["mean_per_class_fid"])] for r in recs]
+    header = ["recipe", "change", "steps", "share of the requested class", "mean per-class FID"]
+    return section(recs, header, rows)
+
+
+def checkerboard_table() -> str:
+    recs = current("checkerboard-seed0") + current("checkerboard-seed1")
+    rows = []
+    for r in recs:
+        for kind in ("transposed", "resize"):
+            for run in r[kind]["runs"]:
+                rows.append([kind, r[kind]["config"], num(run.get("seed", r["seeds"][0])),
+                             num(run["steps"]), num(run["share"]), num(run["share_period2"])])
+    rows.append(["real test images", "-", "-", "-", num(recs[0]["real"]["share"]),
+                 num(recs[0]["real"]["share_period2"])])
+    header = ["upsampling", "config", "seed", "G steps in 120 s", "share (periods 2, 4)",
+              "share (period 2)"]
+    return section(recs, header, rows, SEEDS)
+
+
+def translation_table() -> str:
+    recs = sorted(current("translation"), key=lambda r: r["benchmark"])
+    rows = []
+    for r in recs:
+        b, budget = r["benchmark"], r.get("budget", {})
+        size = f"{num(budget['seconds'])} s" if "seconds" in budget else f"{num(budget.get('steps'))} steps"
+        seed = re.search(r"seed (\d)", r.get("settings", ""))
+        setting = " ".join(r.get("set", [])) or "the config"
+        what = f"{setting}, seed {seed.group(1) if seed else 0}"
+        if "gan" in r or "l1_only" in r or "l1_only_6000" in r:
+            for side, label in (("gan", "GAN"), ("l1_only", "L1-only U-Net"),
+                                ("l1_only_6000", "L1-only U-Net")):
+                if side in r:
+                    s = r[side]
+                    rows.append([f"pix2pix {label}", what, f"{num(s['steps'])} steps, {num(s['wall_s'])} s",
+                                 f"L1 {num(s['l1'])}, FID {num(s['fid'])}"])
+        elif "pairs_same_class" in r:
+            rows.append(["CoGAN digits / negatives", what, size,
+                         f"pairs of one z with one class {pct(r['pairs_same_class'])}"])
+        elif "inverted_to_item" in r:
+            t = r["inverted_to_item"]
+            rows.append(["CycleGAN items <-> inverted", what, size,
+                         f"cycle L1 {num(r['cycle_l1'])}; inverted -> item FID {num(t['fid'])}, class kept {pct(t['class_kept'])}"])
+        elif "inverted_to_plain" in r:
+            i, e = r["inverted_to_plain"], r["edges_to_plain"]
+            rows.append(["StarGAN plain / inverted / edges", what, size,
+                         f"inverted -> plain {pct(i['class_kept'])} (FID {num(i['fid'])}); edges -> plain {pct(e['class_kept'])} (FID {num(e['fid'])})"])
+        else:  # the reference: how well a classifier trained on each domain tells its classes
+            rows.append(["classifier per domain (reference)", f"{num(r['epochs'])} epochs", "-",
+                         "; ".join(f"{d} {pct(r[d]['trained_on_it'])}" for d in ("plain", "inverted", "edges", "blurred"))])
+    header = ["benchmark", "settings", "budget", "result"]
+    subs = ((r" --set train\.seed=\d+", ""),)
+    return section(recs, header, rows, subs)
+
+
+def sequence_table() -> str:
+    recs = current("sequence")
+    rows = [[r["config"], num(r["steps"]), name,
+             ", ".join(f"{k} {num(v)}" for k, v in vals.items())]
+            for r in recs for name, vals in r["rows"].items()]
+    return section(recs, ["config", "steps", "generator", "measures"], rows)
+
+
+def stackgan_table() -> str:
+    recs = current("stackgan")
+    keys = [("accuracy, test-split captions", "test-split captions"),
+            ("accuracy, held-out orders", "held-out orders"),
+            ("accuracy, held-out synonyms", "held-out synonyms"),
+            ("accuracy, training phrasings", "training phrasings")]
+    rows = []
+    for snap in sorted({r["snap"] for r in recs}, reverse=True):
+        runs = sorted((r for r in recs if r["snap"] == snap), key=lambda r: r["seed"])
+        for key, label in keys:
+            rows.append([f"snap {snap:g}", label, spread([r[key] for r in runs], pct)])
+        rows.append([f"snap {snap:g}", "FID stage II", spread([r["fid stage 2"] for r in runs])])
+    subs = (*SEEDS, (r"stackgan-s\d", "stackgan-sS"), (r"--snap [\d.]+", "--snap T"))
+    return section(recs, ["generation", "captions", "seeds 0-4"], rows, subs)
+
+
+def vae_table() -> str:
+    recs = current("vae_vs_gan")
+    rows = [[r["model"], num(r["train_s"]), f"{num(r['fid'])} ({num(r['fid_floor'])})",
+             f"{num(r['precision'])} ({num(r['precision_floor'])})",
+             f"{num(r['recall'])} ({num(r['recall_floor'])})", num(r["sharpness"])]
+            for rec in recs for r in rec["runs"]]
+    rows.append(["real test images", "-", "-", "-", "-", num(recs[0]["real_test_sharpness"])])
+    header = ["model", "train wall s", "FID (floor)", "precision (floor)", "recall (floor)",
+              "sharpness"]
+    return section(recs, header, rows)
+
+
+def labs_table() -> str:
+    recs = current("labs")
+    return section(recs, ["lab", "result"], [[r["lab"], r["result"]] for r in recs],
+                   ((r"gankit lab .*", "gankit lab NAME"),))
+
+
+def doctor_table() -> str:
+    recs = current("doctor")
+    rows = [[r["run"], num(r["steps"]), r["expected"], r["events"]] for r in recs]
+    return section(recs, ["run", "steps", "expected", "events"], rows)
+
+
+def did_not_help() -> str:
+    lines = []
+    for path in sorted(records.RECORDS.glob("*.json*")):
+        for i, r in enumerate(records.read(path.stem, path.parent) if path.suffix == ".jsonl" else []):
+            if "lesson" in r:
+                lines.append(f"- {r['lesson']} (`docs/benchmarks/{path.name}`, line {i + 1})")
+    return "\n".join(lines)
+
+
+TABLES: dict[str, Callable[[], str]] = {
+    "configs": configs_table, "speed": speed_table, "time_to_quality": time_to_quality_table,
+    "long_run": long_run_table, "eval_cost": eval_cost_table, "toys": toys_table,
+    "toys_games": toys_games_table, "stacked": stacked_table, "sgan": sgan_table,
+    "conditional": conditional_table, "checkerboard": checkerboard_table,
+    "translation": translation_table, "sequence": sequence_table, "stackgan": stackgan_table,
+    "vae": vae_table, "labs": labs_table, "doctor": doctor_table, "did_not_help": did_not_help,
+}
+
+
+def render(template: str) -> str:
+    def fill(m: re.Match) -> str:
+        name = m.group(1)
+        if name not in TABLES:
+            raise SystemExit(f"render: the template names an unknown table {{{{ {name} }}}}")
+        return TABLES[name]().rstrip()
+
+    return re.sub(r"^\{\{ (\w+) \}\}$", fill, template, flags=re.M)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--check", action="store_true", help="compare with the committed page")
+    a = p.parse_args()
+    page = render(TEMPLATE.read_text())
+    if a.check:
+        if PAGE.read_text() != page:
+            sys.exit("render: docs/BENCHMARKS.md is not what the records give: run bench/render.py")
+        print("render: docs/BENCHMARKS.md matches the records")
+        return
+    PAGE.write_text(page)
+    print(f"render: wrote {PAGE.relative_to(ROOT)} ({page.count(chr(10))} lines)")
+
+
+if __name__ == "__main__":
+    main()
