@@ -12,3 +12,14 @@ test: setup
 
 lint: setup
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+# The benchmarks page: docs/BENCHMARKS.md is rendered from the records in docs/benchmarks/.
+.PHONY: benchmarks-page bench bench-quick
+benchmarks-page: setup
+	.venv/bin/python bench/render.py
+
+bench: setup  # every benchmark at the page's size (hours on a 2-core CPU): runs/bench/
+	.venv/bin/python bench/suite.py --size full --out runs/bench
+
+bench-quick: setup  # every benchmark at tiny size, into a temporary folder (minutes; CI)
+	.venv/bin/python bench/suite.py

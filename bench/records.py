@@ -7,6 +7,7 @@ machine and its torch version beside it in the record.
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
 import math
@@ -18,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-RECORDS = ROOT / "docs" / "benchmarks"
+# $GANKIT_BENCH_RECORDS redirects every record (bench/quick.py: a smoke run must not touch docs/)
+RECORDS = Path(os.environ.get("GANKIT_BENCH_RECORDS") or ROOT / "docs" / "benchmarks")
 
 
 def machine() -> str:
@@ -51,9 +53,21 @@ def stamp(record: dict[str, Any], cmd: str | None = None) -> dict[str, Any]:
     return meta | record
 
 
+def argument(parser: argparse.ArgumentParser, default: str) -> None:
+    """The `--record NAME` option of a bench script: which records file its runs go to."""
+    parser.add_argument(
+        "--record",
+        default=default,
+        help=f"append each run to docs/benchmarks/NAME.jsonl ('' for none; default: {default})",
+    )
+
+
 def append(name: str, record: dict[str, Any], cmd: str | None = None) -> dict[str, Any]:
-    """Append one run to docs/benchmarks/NAME.jsonl (stamped) and return the stamped record."""
+    """Append one run to docs/benchmarks/NAME.jsonl (stamped) and return the stamped record;
+    with an empty name, only stamp it."""
     record = stamp(record, cmd)
+    if not name:
+        return record
     path = RECORDS / f"{name}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as f:
@@ -72,10 +86,9 @@ def strict(value: Any) -> Any:
     return value
 
 
-def read(name: str, root: Path = RECORDS) -> list[dict[str, Any]]:
-    """Every record of docs/benchmarks/NAME.jsonl (or NAME.json holding one object), in order."""
-    path = root / f"{name}.jsonl"
+def read(name: str, root: Path | None = None) -> list[dict[str, Any]]:
+    """Every record of docs/benchmarks/NAME.jsonl, in the order they were written."""
+    path = (root or RECORDS) / f"{name}.jsonl"
     if not path.exists():
-        single = root / f"{name}.json"
-        return [json.loads(single.read_text())] if single.exists() else []
+        return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

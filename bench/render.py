@@ -38,7 +38,7 @@ def num(x: Any, digits: int = 3) -> str:
         return "-"
     if isinstance(x, bool) or not isinstance(x, (int, float)):
         return str(x)
-    if isinstance(x, int) or abs(x) >= 10 ** digits or float(x).is_integer() and abs(x) >= 1:
+    if isinstance(x, int) or abs(x) >= 10**digits or float(x).is_integer() and abs(x) >= 1:
         return f"{round(x):,}"
     return f"{x:.{digits}g}"
 
@@ -122,18 +122,29 @@ def configs_table() -> str:
 def speed_table() -> str:
     recs = current("speed")
     rows = [
-        [r["network"], num(r["batch"]), num(r["gankit_steps_per_s"]),
-         num(r["reference_steps_per_s"]), f"{r['ratio']:.2f}"]
+        [
+            r["device"],
+            r["case"],
+            num(r["batch"]),
+            num(r["gankit_steps_per_s"]),
+            num(r["reference_steps_per_s"]),
+            f"{r['ratio']:.2f}",
+        ]
         for r in recs
     ]
-    header = ["network", "batch", "gankit steps/s", "reference steps/s", "ratio"]
+    header = ["device", "network", "batch", "gankit steps/s", "reference steps/s", "ratio"]
     return section(recs, header, rows)
 
 
 ARCH_CONFIGS = {
-    "dcgan": "dcgan-fashion", "dcgan-hinge-sn": "hinge-fashion", "dcgan-resize": "dcgan-resize-fashion",
-    "dcgan-ema": "dcgan-fashion + train.ema=0.999", "resnet-sn-hinge": "resnet-sn-hinge-fashion",
-    "progressive": "progressive-fashion", "style": "style-fashion", "began": "began-fashion",
+    "dcgan": "dcgan-fashion",
+    "dcgan-hinge-sn": "hinge-fashion",
+    "dcgan-resize": "dcgan-resize-fashion",
+    "dcgan-ema": "dcgan-fashion + train.ema=0.999",
+    "resnet-sn-hinge": "resnet-sn-hinge-fashion",
+    "progressive": "progressive-fashion",
+    "style": "style-fashion",
+    "began": "began-fashion",
     "dcgan-diffaugment-ema": "dcgan-diffaugment-ema-fashion",
     "dcgan-improved-techniques": "improved-techniques-fashion",
     "reference-dcgan": "reference loop (bench/reference_dcgan.py)",
@@ -146,19 +157,25 @@ def time_to_quality_table() -> str:
     for r in recs:
         groups.setdefault(r["name"], []).append(r)
     rows = []
-    for name, runs in sorted(groups.items(), key=lambda kv: statistics.mean(
-            (r.get("live_g") or r)["fid"] for r in kv[1])):
-        views = [("live G", [r["live_g"] for r in runs]), ("EMA G", runs)] if runs[0].get(
-            "live_g") else [("", runs)]
+    for name, runs in sorted(
+        groups.items(), key=lambda kv: statistics.mean((r.get("live_g") or r)["fid"] for r in kv[1])
+    ):
+        views = (
+            [("live G", [r["live_g"] for r in runs]), ("EMA G", runs)]
+            if runs[0].get("live_g")
+            else [("", runs)]
+        )
         for label, ms in views:
-            rows.append([
-                f"{ARCH_CONFIGS.get(name, name)}{', ' + label if label else ''}",
-                spread([r["step"] for r in runs], each=False),
-                spread([m["fid"] for m in ms]),
-                spread([m["precision"] for m in ms], each=False),
-                spread([m["recall"] for m in ms], each=False),
-                spread([m["class_kl"] for m in ms], each=False),
-            ])
+            rows.append(
+                [
+                    f"{ARCH_CONFIGS.get(name, name)}{', ' + label if label else ''}",
+                    spread([r["step"] for r in runs], each=False),
+                    spread([m["fid"] for m in ms]),
+                    spread([m["precision"] for m in ms], each=False),
+                    spread([m["recall"] for m in ms], each=False),
+                    spread([m["class_kl"] for m in ms], each=False),
+                ]
+            )
     floor = statistics.mean(r["fid_floor"] for r in recs if "fid_floor" in r)
     rows.append(["floor (held-out real data)", "-", num(floor), "-", "-", "-"])
     header = ["run", "G steps in 600 s", "FID (seeds 0, 1, 2)", "precision", "recall", "class KL"]
@@ -175,11 +192,25 @@ def long_run_table() -> str:
 
 def eval_cost_table() -> str:
     cost, evs = current("eval-cost"), current("evaluators")
-    a = section(cost, ["what", "n", "wall s", "user CPU s"],
-                [[r["what"], num(r["n"]), num(r["wall_s"]), num(r["user_s"])] for r in cost])
-    b = section(evs, ["dataset", "size, channels", "epochs", "test accuracy", "wall s"], [
-        [r["dataset"], f"{r['size']} px, {r['channels']}", num(r["epochs"]),
-         pct(r["test_accuracy"]), num(r["wall_s"])] for r in evs])
+    a = section(
+        cost,
+        ["what", "n", "wall s", "user CPU s"],
+        [[r["what"], num(r["n"]), num(r["wall_s"]), num(r["user_s"])] for r in cost],
+    )
+    b = section(
+        evs,
+        ["dataset", "size, channels", "epochs", "test accuracy", "wall s"],
+        [
+            [
+                r["dataset"],
+                f"{r['size']} px, {r['channels']}",
+                num(r["epochs"]),
+                pct(r["test_accuracy"]),
+                num(r["wall_s"]),
+            ]
+            for r in evs
+        ],
+    )
     return a + "\n\nThe evaluator it uses, trained once and cached:\n\n" + b
 
 
@@ -190,16 +221,19 @@ def toys_table() -> str:
         groups.setdefault(r["config"], []).append(r)
     rows = []
     for name, runs in groups.items():
-        hq = [r["high_quality"] for r in runs]
-        kl = [r["reverse_kl"] for r in runs]
+        modes, hq, kl = ([r[k] for r in runs] for k in ("modes", "high_quality", "reverse_kl"))
+        seeds = [r["seed"] for r in runs]
+        first = runs[0]
         rows.append([
-            f"`{name}`", f"{len(runs)} ({min(r['seed'] for r in runs)}-{max(r['seed'] for r in runs)})",
-            num(runs[0]["step"]),
-            f"{spread([r['modes'] for r in runs], each=False)} (min {num(min(r['modes'] for r in runs))}) of {num(runs[0]['modes_total'])}",
+            f"`{name}`",
+            f"{len(runs)} ({min(seeds)}-{max(seeds)})",
+            num(first["step"]),
+            f"{spread(modes, each=False)} (min {num(min(modes))}) of {num(first['modes_total'])}",
             f"{spread(hq, pct, each=False)} (min {pct(min(hq))})",
             f"{spread(kl, each=False)} (max {num(max(kl))})",
-            f"{num(runs[0]['modes_floor'])} / {pct(runs[0]['high_quality_floor'])} / {num(runs[0]['reverse_kl_floor'])}",
-        ])
+            " / ".join((num(first["modes_floor"]), pct(first["high_quality_floor"]),
+                        num(first["reverse_kl_floor"]))),
+        ])  # fmt: skip
     header = ["config", "seeds", "steps", "modes", "high quality", "reverse KL", "floor"]
     return section(recs, header, rows, SEEDS)
 
@@ -209,21 +243,34 @@ def toys_games_table() -> str:
     groups: dict[tuple[str, str], list[Record]] = {}
     for r in recs:
         groups.setdefault((r["config"], " ".join(r.get("set", [])) or "(the config)"), []).append(r)
-    rows = [[
-        cfg, change, num(statistics.mean(r["step"] for r in runs)),
-        spread([r["modes"] for r in runs], each=False),
-        spread([r["high_quality"] for r in runs], pct, each=False),
-        spread([r["reverse_kl"] for r in runs], each=False),
-    ] for (cfg, change), runs in groups.items()]
+    rows = [
+        [
+            cfg,
+            change,
+            num(statistics.mean(r["step"] for r in runs)),
+            spread([r["modes"] for r in runs], each=False),
+            spread([r["high_quality"] for r in runs], pct, each=False),
+            spread([r["reverse_kl"] for r in runs], each=False),
+        ]
+        for (cfg, change), runs in groups.items()
+    ]
     header = ["toy", "change (`--set`)", "G steps in 30 s", "modes", "high quality", "reverse KL"]
     return section(recs, header, rows, ((r"--set .*", "[--set CHANGE]"),))
 
 
 def stacked_table() -> str:
     recs = current("stacked")
-    rows = [[r["protocol"]["dataset"], num(r.get("steps", r.get("step"))), num(r.get("wall_s")),
-             f"{num(r['modes'])} of {num(r['modes_total'])}", num(r["kl"]),
-             f"{num(r['modes_floor'])} / {num(r['kl_floor'])}"] for r in recs]
+    rows = [
+        [
+            r["protocol"]["dataset"],
+            num(r.get("steps", r.get("step"))),
+            num(r.get("wall_s")),
+            f"{num(r['modes'])} of {num(r['modes_total'])}",
+            num(r["kl"]),
+            f"{num(r['modes_floor'])} / {num(r['kl_floor'])}",
+        ]
+        for r in recs
+    ]
     header = ["data", "steps", "wall s", "modes", "KL from uniform", "floor: modes / KL"]
     return section(recs, header, rows)
 
@@ -234,89 +281,154 @@ def sgan_table() -> str:
     for labelled in sorted({r["labelled"] for r in recs}):
         cell = {}
         for w in (1.0, 0.0):
-            runs = sorted((r for r in recs if r["labelled"] == labelled
-                           and r["unsupervised_weight"] == w), key=lambda r: r["seed"])
+            runs = sorted(
+                (r for r in recs if r["labelled"] == labelled and r["unsupervised_weight"] == w),
+                key=lambda r: r["seed"],
+            )
             cell[w] = spread([r["result"]["error"] for r in runs], pct)
             seeds = ", ".join(str(r["seed"]) for r in runs)
         rows.append([num(labelled), seeds, cell[1.0], cell[0.0]])
     header = ["labels", "seeds", "SGAN test error", "the same D on the labels alone"]
-    subs = (*SEEDS, (r"labelled=\d+", "labelled=L"), (r"weight=[\d.]+", "weight=W"),
-            (r"sgan-L\S+", "sgan-RUN"))
+    subs = (
+        *SEEDS,
+        (r"labelled=\d+", "labelled=L"),
+        (r"weight=[\d.]+", "weight=W"),
+        (r"sgan-L\S+", "sgan-RUN"),
+    )
     return section(recs, header, rows, subs)
 
 
 def conditional_table() -> str:
     recs = current("conditional")
-    rows = [[r["recipe"], " ".join(r["set"]) or "-", num(r["step"]),
-             pct(r["requested_class_share"]), num(r["mean_per_class_fid"])] for r in recs]
+    rows = [
+        [
+            r["recipe"],
+            " ".join(r["set"]) or "-",
+            num(r["step"]),
+            pct(r["requested_class_share"]),
+            num(r["mean_per_class_fid"]),
+        ]
+        for r in recs
+    ]
     header = ["recipe", "change", "steps", "share of the requested class", "mean per-class FID"]
     return section(recs, header, rows)
 
 
 def checkerboard_table() -> str:
-    recs = current("checkerboard-seed0") + current("checkerboard-seed1")
+    recs = current("checkerboard")
     rows = []
     for r in recs:
         for kind in ("transposed", "resize"):
             for run in r[kind]["runs"]:
-                rows.append([kind, r[kind]["config"], num(run.get("seed", r["seeds"][0])),
-                             num(run["steps"]), num(run["share"]), num(run["share_period2"])])
-    rows.append(["real test images", "-", "-", "-", num(recs[0]["real"]["share"]),
-                 num(recs[0]["real"]["share_period2"])])
-    header = ["upsampling", "config", "seed", "G steps in 120 s", "share (periods 2, 4)",
-              "share (period 2)"]
+                rows.append(
+                    [
+                        kind,
+                        r[kind]["config"],
+                        num(run.get("seed", r["seeds"][0])),
+                        num(run["steps"]),
+                        num(run["share"]),
+                        num(run["share_period2"]),
+                    ]
+                )
+    rows.append(
+        [
+            "real test images",
+            "-",
+            "-",
+            "-",
+            num(recs[0]["real"]["share"]),
+            num(recs[0]["real"]["share_period2"]),
+        ]
+    )
+    header = [
+        "upsampling",
+        "config",
+        "seed",
+        "G steps in 120 s",
+        "share (periods 2, 4)",
+        "share (period 2)",
+    ]
     return section(recs, header, rows, SEEDS)
+
+
+def translation_result(r: Record) -> list[tuple[str, str, str]]:
+    """(benchmark, budget, result) rows of one translation record: one per side for pix2pix."""
+    budget = r.get("budget", {})
+    size = (
+        f"{num(budget['seconds'])} s"
+        if "seconds" in budget
+        else f"{num(budget.get('steps'))} steps"
+    )
+    sides = [
+        (k, "GAN" if k == "gan" else "L1-only U-Net") for k in ("gan", "l1_only", "l1_only_6000")
+    ]
+    if any(k in r for k, _ in sides):
+        return [
+            (
+                f"pix2pix {label}",
+                f"{num(r[k]['steps'])} steps, {num(r[k]['wall_s'])} s",
+                f"L1 {num(r[k]['l1'])}, FID {num(r[k]['fid'])}",
+            )
+            for k, label in sides
+            if k in r
+        ]
+    if "pairs_same_class" in r:
+        return [
+            (
+                "CoGAN digits / negatives",
+                size,
+                f"pairs from one z with one class {pct(r['pairs_same_class'])}",
+            )
+        ]
+    ways = {
+        k.removesuffix("_to_plain").removesuffix("_to_item"): v
+        for k, v in r.items()
+        if k.endswith(("_to_plain", "_to_item"))
+    }
+    if ways:
+        kept = "; ".join(
+            f"{w} -> plain: class kept {pct(v['class_kept'])}, FID {num(v['fid'])}"
+            for w, v in ways.items()
+        )
+        name = "CycleGAN items <-> inverted" if "cyclegan" in r["benchmark"] else "StarGAN"
+        return [(name, size, f"cycle L1 {num(r['cycle_l1'])}; {kept}")]
+    domains = [d for d in ("plain", "inverted", "edges", "blurred") if d in r]
+    return [("classifier trained on each domain (the ceiling)", f"{num(r['epochs'])} epochs",
+             "; ".join(f"{d} {pct(r[d]['trained_on_it'])}" for d in domains))]  # fmt: skip
 
 
 def translation_table() -> str:
     recs = sorted(current("translation"), key=lambda r: r["benchmark"])
     rows = []
     for r in recs:
-        b, budget = r["benchmark"], r.get("budget", {})
-        size = f"{num(budget['seconds'])} s" if "seconds" in budget else f"{num(budget.get('steps'))} steps"
         seed = re.search(r"seed (\d)", r.get("settings", ""))
-        setting = " ".join(r.get("set", [])) or "the config"
-        what = f"{setting}, seed {seed.group(1) if seed else 0}"
-        if "gan" in r or "l1_only" in r or "l1_only_6000" in r:
-            for side, label in (("gan", "GAN"), ("l1_only", "L1-only U-Net"),
-                                ("l1_only_6000", "L1-only U-Net")):
-                if side in r:
-                    s = r[side]
-                    rows.append([f"pix2pix {label}", what, f"{num(s['steps'])} steps, {num(s['wall_s'])} s",
-                                 f"L1 {num(s['l1'])}, FID {num(s['fid'])}"])
-        elif "pairs_same_class" in r:
-            rows.append(["CoGAN digits / negatives", what, size,
-                         f"pairs of one z with one class {pct(r['pairs_same_class'])}"])
-        elif "inverted_to_item" in r:
-            t = r["inverted_to_item"]
-            rows.append(["CycleGAN items <-> inverted", what, size,
-                         f"cycle L1 {num(r['cycle_l1'])}; inverted -> item FID {num(t['fid'])}, class kept {pct(t['class_kept'])}"])
-        elif "inverted_to_plain" in r:
-            i, e = r["inverted_to_plain"], r["edges_to_plain"]
-            rows.append(["StarGAN plain / inverted / edges", what, size,
-                         f"inverted -> plain {pct(i['class_kept'])} (FID {num(i['fid'])}); edges -> plain {pct(e['class_kept'])} (FID {num(e['fid'])})"])
-        else:  # the reference: how well a classifier trained on each domain tells its classes
-            rows.append(["classifier per domain (reference)", f"{num(r['epochs'])} epochs", "-",
-                         "; ".join(f"{d} {pct(r[d]['trained_on_it'])}" for d in ("plain", "inverted", "edges", "blurred"))])
+        settings = f"{' '.join(r.get('set', [])) or 'the config'}, seed {seed[1] if seed else 0}"
+        rows += [[name, settings, size, result] for name, size, result in translation_result(r)]
     header = ["benchmark", "settings", "budget", "result"]
-    subs = ((r" --set train\.seed=\d+", ""),)
-    return section(recs, header, rows, subs)
+    return section(recs, header, rows, ((r" --set train\.seed=\d+", ""),))
 
 
 def sequence_table() -> str:
     recs = current("sequence")
-    rows = [[r["config"], num(r["steps"]), name,
-             ", ".join(f"{k} {num(v)}" for k, v in vals.items())]
-            for r in recs for name, vals in r["rows"].items()]
+    kinds = (("untrained", "untrained G"), ("trained", "trained G"),
+             ("floor_real_vs_real", "floor (real vs real)"))  # fmt: skip
+    shown = ("w1_mean", "ks_max", "corr_max_error", "valid", "distinct_valid")
+    rows = [
+        [r["config"], num(r["steps"]), label,
+         ", ".join(f"{k} {num(v)}" for k, v in r[key].items() if k in shown)]
+        for r in recs for key, label in kinds if key in r
+    ]  # fmt: skip
     return section(recs, ["config", "steps", "generator", "measures"], rows)
 
 
 def stackgan_table() -> str:
     recs = current("stackgan")
-    keys = [("accuracy, test-split captions", "test-split captions"),
-            ("accuracy, held-out orders", "held-out orders"),
-            ("accuracy, held-out synonyms", "held-out synonyms"),
-            ("accuracy, training phrasings", "training phrasings")]
+    keys = [
+        ("accuracy, test-split captions", "test-split captions"),
+        ("accuracy, held-out orders", "held-out orders"),
+        ("accuracy, held-out synonyms", "held-out synonyms"),
+        ("accuracy, training phrasings", "training phrasings"),
+    ]
     rows = []
     for snap in sorted({r["snap"] for r in recs}, reverse=True):
         runs = sorted((r for r in recs if r["snap"] == snap), key=lambda r: r["seed"])
@@ -328,21 +440,39 @@ def stackgan_table() -> str:
 
 
 def vae_table() -> str:
-    recs = current("vae_vs_gan")
-    rows = [[r["model"], num(r["train_s"]), f"{num(r['fid'])} ({num(r['fid_floor'])})",
-             f"{num(r['precision'])} ({num(r['precision_floor'])})",
-             f"{num(r['recall'])} ({num(r['recall_floor'])})", num(r["sharpness"])]
-            for rec in recs for r in rec["runs"]]
+    recs = current("vae-vs-gan")
+    rows = [
+        [
+            r["model"],
+            num(r["train_s"]),
+            f"{num(r['fid'])} ({num(r['fid_floor'])})",
+            f"{num(r['precision'])} ({num(r['precision_floor'])})",
+            f"{num(r['recall'])} ({num(r['recall_floor'])})",
+            num(r["sharpness"]),
+        ]
+        for rec in recs
+        for r in rec["runs"]
+    ]
     rows.append(["real test images", "-", "-", "-", "-", num(recs[0]["real_test_sharpness"])])
-    header = ["model", "train wall s", "FID (floor)", "precision (floor)", "recall (floor)",
-              "sharpness"]
+    header = [
+        "model",
+        "train wall s",
+        "FID (floor)",
+        "precision (floor)",
+        "recall (floor)",
+        "sharpness",
+    ]
     return section(recs, header, rows)
 
 
 def labs_table() -> str:
     recs = current("labs")
-    return section(recs, ["lab", "result"], [[r["lab"], r["result"]] for r in recs],
-                   ((r"gankit lab .*", "gankit lab NAME"),))
+    return section(
+        recs,
+        ["lab", "result"],
+        [[r["lab"], r["result"]] for r in recs],
+        ((r"gankit lab .*", "gankit lab NAME"),),
+    )
 
 
 def doctor_table() -> str:
@@ -353,20 +483,32 @@ def doctor_table() -> str:
 
 def did_not_help() -> str:
     lines = []
-    for path in sorted(records.RECORDS.glob("*.json*")):
-        for i, r in enumerate(records.read(path.stem, path.parent) if path.suffix == ".jsonl" else []):
+    for path in sorted(records.RECORDS.glob("*.jsonl")):
+        for i, r in enumerate(records.read(path.stem)):
             if "lesson" in r:
                 lines.append(f"- {r['lesson']} (`docs/benchmarks/{path.name}`, line {i + 1})")
     return "\n".join(lines)
 
 
 TABLES: dict[str, Callable[[], str]] = {
-    "configs": configs_table, "speed": speed_table, "time_to_quality": time_to_quality_table,
-    "long_run": long_run_table, "eval_cost": eval_cost_table, "toys": toys_table,
-    "toys_games": toys_games_table, "stacked": stacked_table, "sgan": sgan_table,
-    "conditional": conditional_table, "checkerboard": checkerboard_table,
-    "translation": translation_table, "sequence": sequence_table, "stackgan": stackgan_table,
-    "vae": vae_table, "labs": labs_table, "doctor": doctor_table, "did_not_help": did_not_help,
+    "configs": configs_table,
+    "speed": speed_table,
+    "time_to_quality": time_to_quality_table,
+    "long_run": long_run_table,
+    "eval_cost": eval_cost_table,
+    "toys": toys_table,
+    "toys_games": toys_games_table,
+    "stacked": stacked_table,
+    "sgan": sgan_table,
+    "conditional": conditional_table,
+    "checkerboard": checkerboard_table,
+    "translation": translation_table,
+    "sequence": sequence_table,
+    "stackgan": stackgan_table,
+    "vae": vae_table,
+    "labs": labs_table,
+    "doctor": doctor_table,
+    "did_not_help": did_not_help,
 }
 
 
@@ -383,15 +525,19 @@ def render(template: str) -> str:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--check", action="store_true", help="compare with the committed page")
+    p.add_argument("--records", type=Path, help="read the records here (default: docs/benchmarks)")
+    p.add_argument("--out", type=Path, default=PAGE, help="write the page here")
     a = p.parse_args()
+    if a.records:
+        records.RECORDS = a.records
     page = render(TEMPLATE.read_text())
     if a.check:
-        if PAGE.read_text() != page:
+        if a.out.read_text() != page:
             sys.exit("render: docs/BENCHMARKS.md is not what the records give: run bench/render.py")
         print("render: docs/BENCHMARKS.md matches the records")
         return
-    PAGE.write_text(page)
-    print(f"render: wrote {PAGE.relative_to(ROOT)} ({page.count(chr(10))} lines)")
+    a.out.write_text(page)
+    print(f"render: wrote {a.out} ({page.count(chr(10))} lines)")
 
 
 if __name__ == "__main__":
