@@ -49,6 +49,8 @@ def stamp(record: dict[str, Any], cmd: str | None = None) -> dict[str, Any]:
         "machine": machine(),
         "torch": torch.__version__.split("+")[0],
         "date": datetime.date.today().isoformat(),
+        # how busy the machine was: a CPU speed measured beside other work reads lower
+        "load_average": round(os.getloadavg()[0], 2),
     }
     return meta | record
 
