@@ -127,8 +127,8 @@ RULES: tuple[Rule, ...] = (
 
 
 def rule_for(key: str) -> Rule:
-    for rule in RULES:
-        if fnmatch.fnmatchcase(key, rule.pattern):
+    for rule in RULES:  # "nets.*" covers "nets" too (an empty options dict flattens to its key)
+        if fnmatch.fnmatchcase(key, rule.pattern) or fnmatch.fnmatchcase(f"{key}.", rule.pattern):
             return rule
     raise KeyError(f"no resume rule covers config key {key}")
 
