@@ -160,7 +160,7 @@ def changes(before: Config, after: Config) -> dict[str, tuple[Any, Any]]:
 
 
 def show(value: Any) -> str:
-    return value if value is _UNSET else json.dumps(value)
+    return value if value == _UNSET else json.dumps(value)
 
 
 @dataclass
