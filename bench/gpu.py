@@ -21,11 +21,11 @@ What it measures, on one device, in one process:
 
 Single-GPU numbers only: two DDP processes on one GPU share it and say nothing about scaling (see
 docs/DISTRIBUTED.md for the multi-GPU command). Each variant runs in its own try/except, so one
-failure is a row with its error; a time guard ends the run --limit seconds after start-up (420: start-up and
-the last write fit in the 8 minutes) with what it has.
-The JSON and the markdown table are rewritten after every row, into $OUT when that is set, else
-into --out; the table is printed at the end. Exit status 0: every row ran (or was skipped for a
-stated reason); 1: a row failed or the time guard stopped the run.
+failure is a row with its error; a time guard ends the run --limit seconds after start-up (420 by
+default, so that start-up and the last write fit in the 8 minutes) with what it has. The JSON and
+the markdown table are rewritten after every row, into $OUT when that is set, else into --out; the
+table is printed at the end. Exit status 0: every row ran (or was skipped for a stated reason); 1:
+a row failed or the time guard stopped the run.
 """
 
 from __future__ import annotations
@@ -478,7 +478,7 @@ def parse() -> argparse.Namespace:
         help="the configs' Fashion-MNIST (random images when it cannot be loaded), "
         "or random images",
     )
-    p.add_argument("--limit", type=float, default=420.0, help="seconds after start-up; ends by then")
+    p.add_argument("--limit", type=float, default=420.0, help="seconds after start-up")
     p.add_argument(
         "--reserve",
         type=float,
