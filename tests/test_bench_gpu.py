@@ -68,11 +68,17 @@ def test_tiny_cpu_run_measures_every_eager_variant_and_says_why_the_rest_are_ski
     assert doc["meta"]["peak"] == "unknown"  # a CPU has no entry in the peak table
 
 
-def test_time_guard_writes_what_it_has_and_ends_the_run(tmp_path):
-    rc, doc, log = run_script(["--device", "cpu", "--tiny", "--limit", "0"], tmp_path)
-    assert rc == 1, log
-    assert doc["meta"]["stopped"].startswith("stopped by the time guard")
-    assert "stopped by the time guard" in (tmp_path / "gpu-bench.md").read_text()
+def test_time_guard_writes_what_it_has_and_ends_the_process(gpu, tmp_path, monkeypatch):
+    exits = []
+    monkeypatch.setattr(gpu.os, "_exit", exits.append)  # the guard's way out, caught here
+    a = gpu.argparse.Namespace(tiny=True, limit=0.0)
+    report = gpu.Report(tmp_path, gpu.describe(torch.device("cpu"), gpu.TINY, a))
+    report.meta["running"] = "dcgan-64 eager fp32"
+    gpu.guard(report, limit=0.0).join(timeout=10)
+    assert exits == [1]
+    saved = json.loads((tmp_path / "gpu-bench.json").read_text())["meta"]
+    assert saved["stopped"] == "stopped by the time guard at 0 s while running: dcgan-64 eager fp32"
+    assert saved["stopped"] in (tmp_path / "gpu-bench.md").read_text()
 
 
 def test_one_failing_variant_is_a_row_and_the_others_still_run(gpu, tmp_path, monkeypatch):
