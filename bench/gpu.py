@@ -196,6 +196,11 @@ def peak_of(name: str) -> tuple[str, float | None, float | None]:
     return "unknown", None, None
 
 
+def sig(x: float, digits: int = 4) -> float:
+    """x to `digits` significant figures: a CPU smoke run's 2e-05 TFLOP/s must not print as 0."""
+    return float(f"{x:.{digits}g}")
+
+
 def sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -272,7 +277,7 @@ def achieved(flops: int | None, rate: float, peak: float | None) -> tuple[float 
     if flops is None:
         return None, None
     tflops = flops * rate / 1e12
-    return round(tflops, 3), None if peak is None else round(100 * tflops / peak, 2)
+    return sig(tflops), None if peak is None else sig(100 * tflops / peak)
 
 
 @dataclass
@@ -348,22 +353,22 @@ def measure_variant(
     peak = bf16 if cfg.train.amp else fp32
     tflops, pct = achieved(case.flops["total"], rate, peak)
     row = {
-        "img_s": round(rate * s.batch, 1),
-        "reference_img_s": round(ref_rate * s.batch, 1),
+        "img_s": sig(rate * s.batch),
+        "reference_img_s": sig(ref_rate * s.batch),
         "ratio": round(rate / ref_rate, 2),
         "tflops": tflops,
         "pct_of_peak": pct,
         "peak_precision": "bf16 dense" if cfg.train.amp else "fp32",
         "peak_mib": peak_mib,
-        "steps_per_s_blocks": [round(v, 3) for v in ours],
-        "reference_steps_per_s_blocks": [round(v, 3) for v in theirs],
+        "steps_per_s_blocks": [sig(v) for v in ours],
+        "reference_steps_per_s_blocks": [sig(v) for v in theirs],
         "status": "ok",
     }
     if label == BEST_EAGER and case.flops["conv"] is not None:
         try:
             conv = conv_tflops(step, case.flops["conv"], s.steps, device)
-            row["conv_tflops"] = round(conv, 3)
-            row["conv_pct_of_bf16_peak"] = None if bf16 is None else round(100 * conv / bf16, 2)
+            row["conv_tflops"] = sig(conv)
+            row["conv_pct_of_bf16_peak"] = None if bf16 is None else sig(100 * conv / bf16)
         except Exception as e:  # the profiler can be missing (no CUPTI): keep the row's img/s
             row["conv_tflops"] = failure(e)
     return row
@@ -411,7 +416,7 @@ def run_case(name: str, s: Settings, device: torch.device, a, report: Report) ->
                 "kind": "step",
                 "case": name,
                 "variant": "reference (pytorch/examples loop, eager fp32)",
-                "img_s": round(rate * s.batch, 1),
+                "img_s": sig(rate * s.batch),
                 "tflops": tflops,
                 "pct_of_peak": pct,
                 "peak_precision": "fp32",
@@ -556,6 +561,8 @@ def main() -> int:
         )
         return 2
     s = TINY if a.tiny else FULL
+    if a.tiny and device.type == "cpu":  # a smoke run: one thread keeps a shared CPU responsive
+        torch.set_num_threads(1)
     out = Path(os.environ["OUT"]) if os.environ.get("OUT") else a.out
     report = Report(out, describe(device, s, a))
     report.write()

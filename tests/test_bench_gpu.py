@@ -54,7 +54,7 @@ def test_tiny_cpu_run_measures_every_eager_variant_and_says_why_the_rest_are_ski
             # img/s is the batch times the median block's steps/s, and the ratio is the two's
             blocks = sorted(r["steps_per_s_blocks"])
             assert r["img_s"] == pytest.approx(8 * (blocks[0] + blocks[1]) / 2, rel=0.01)
-            assert r["ratio"] == pytest.approx(r["img_s"] / r["reference_img_s"], abs=0.01)
+            assert r["ratio"] == pytest.approx(r["img_s"] / r["reference_img_s"], rel=0.02)
             assert r["tflops"] > 0
         assert "CPU" in rows[(case, "+ torch.compile")]["status"]
         assert "CUDA device" in rows[(case, "+ CUDA graphs")]["status"]
