@@ -171,7 +171,8 @@ def markdown(meta: dict[str, Any], rows: list[dict[str, Any]]) -> str:
             lines.append(
                 f"| {r['case']} | {r['variant']} | " + " | ".join(cell(r, k) for k in keys) + " |"
             )
-    extras = [r for r in rows if r["kind"] != "step"]
+    extras = [conv_line(r) for r in rows if "conv_tflops" in r]
+    extras += [r for r in rows if r["kind"] != "step"]
     if extras:
         lines += ["", "| measurement | value | status |", "|---|---|---|"]
         lines += [f"| {r['what']} | {cell(r, 'value')} | {r['status']} |" for r in extras]
@@ -179,6 +180,17 @@ def markdown(meta: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     if meta.get("stopped"):
         lines.append(f"- **{meta['stopped']}**")
     return "\n".join(lines) + "\n"
+
+
+def conv_line(row: dict[str, Any]) -> dict[str, Any]:
+    """The convolutions' own throughput of a step row, as a line of the measurements table."""
+    pct, value = row.get("conv_pct_of_bf16_peak"), row["conv_tflops"]
+    if isinstance(value, str):  # the profiler failed: value is the error
+        status = "failed"
+    else:
+        status = "peak unknown" if pct is None else f"{pct} % of the bf16 dense peak"
+    what = f"{row['case']} convolutions alone ({row['variant']}, eager), TFLOP/s"
+    return {"what": what, "value": value, "status": status}
 
 
 # -- the device and its peak -----------------------------------------------------------------
@@ -216,9 +228,11 @@ def steps_per_s(step: Callable[[], Any], steps: int, device: torch.device) -> fl
 
 
 # -- one case: its data, its reference, its FLOPs ---------------------------------------------
-def case_config(case: str, variant: list[str], s: Settings, device: torch.device, tiny: bool):
+def case_config(
+    case: str, variant: list[str], s: Settings, device: torch.device, a: argparse.Namespace
+) -> config.Config:
     path, overrides = CASES[case]
-    if tiny:  # narrow networks: a tiny run checks the code, not the networks' speed
+    if a.tiny:  # narrow networks: a tiny run checks the code, not the networks' speed
         overrides = [o for o in overrides if "width" not in o]
         overrides += ["nets.g_options.width=16", "nets.d_options.width=16"]
     run = [
@@ -226,21 +240,24 @@ def case_config(case: str, variant: list[str], s: Settings, device: torch.device
         f"train.device={device}",
         "train.progress=false",
         "train.seed=0",
+        # a machine without network must not wait on a download: random images stand in
+        f"data.download={str(a.download).lower()}",
     ]
     return config.load(ROOT / path, overrides + run + variant)
 
 
 def load_data(cfg: config.Config, source: str, n: int) -> tuple[data.Dataset, str]:
     """The config's dataset, or random images of its shape (step speed ignores the pixels)."""
+    side, why = cfg.data.size, "asked for"
     if source == "dataset":
         try:
             return data.build(cfg.data), cfg.data.name
         except Exception as e:  # no files and no network: still measure the step
-            print(f"gpu.py: {cfg.data.name} not loadable ({e}); using random images", flush=True)
-    side = cfg.data.size
+            why = f"{cfg.data.name} not loadable: {failure(e)}"
+            print(f"gpu.py: {why}; random images stand in", flush=True)
     g = torch.Generator().manual_seed(0)
     x = torch.randint(0, 256, (n, 1, side, side), dtype=torch.uint8, generator=g)
-    return data.Dataset("random", x, "image"), f"random uint8 images {side}x{side}"
+    return data.Dataset("random", x, "image"), f"random uint8 images {side}x{side} ({why})"
 
 
 def count_flops(step: Callable[[], Any]) -> dict[str, int]:
@@ -293,7 +310,7 @@ class Case:
 
 def prepare_case(name: str, s: Settings, device: torch.device, a: argparse.Namespace) -> Case:
     """Data, the reference loop on copies of gankit's freshly built networks, and FLOPs/step."""
-    cfg = case_config(name, [], s, device, a.tiny)
+    cfg = case_config(name, [], s, device, a)
     ds, data_name = load_data(cfg, a.data, max(20 * s.batch, 2_000))
     recipe = build_recipe(cfg, ds.spec, device)
     g, d = copy.deepcopy(recipe.modules["g"]), copy.deepcopy(recipe.modules["d"])
@@ -328,7 +345,7 @@ def skip_reason(overrides: list[str], device: torch.device) -> str | None:
 def measure_variant(
     case: Case, label: str, overrides: list[str], s: Settings, device: torch.device, a
 ) -> dict[str, Any]:
-    cfg = case_config(case.name, overrides, s, device, a.tiny)
+    cfg = case_config(case.name, overrides, s, device, a)
     recipe = build_recipe(cfg, case.data.spec, device)
     stream = BatchStream(case.data, s.batch, 0, device)
 
@@ -432,7 +449,7 @@ def run_eval(s: Settings, device: torch.device, a, report: Report) -> None:
     what = f"gankit eval, {s.eval_n} samples, FID, Inception extractor (dcgan-64 G)"
     report.meta["running"] = what
     try:
-        cfg = case_config("dcgan-64", [], s, device, a.tiny)
+        cfg = case_config("dcgan-64", [], s, device, a)
         spec = data.DataSpec(cfg.data.name, "image", (1, cfg.data.size, cfg.data.size))
         loaded = api.LoadedRun(cfg, spec, build_recipe(cfg, spec, device), 0)
         for call in ("first call", "second call (cache warm)"):
@@ -501,6 +518,12 @@ def parse() -> argparse.Namespace:
         default="dataset",
         help="the configs' Fashion-MNIST (random images when it cannot be loaded), "
         "or random images",
+    )
+    p.add_argument(
+        "--download",
+        action="store_true",
+        help="let gankit download Fashion-MNIST when it is not on the machine (default: random "
+        "images stand in for the step, and the eval row says the data is missing)",
     )
     p.add_argument("--limit", type=float, default=420.0, help="seconds after start-up")
     p.add_argument(

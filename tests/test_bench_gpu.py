@@ -90,7 +90,7 @@ def test_one_failing_variant_is_a_row_and_the_others_still_run(gpu, tmp_path, mo
         return real(case, label, *args)
 
     monkeypatch.setattr(gpu, "measure_variant", flaky)
-    a = gpu.argparse.Namespace(tiny=True, data="random", limit=600.0, reserve=0.0)
+    a = gpu.argparse.Namespace(tiny=True, data="random", download=False, limit=600.0, reserve=0.0)
     cpu = torch.device("cpu")
     report = gpu.Report(tmp_path, gpu.describe(cpu, gpu.TINY, a))
     gpu.run_case("dcgan-64", gpu.TINY, cpu, a, report)
