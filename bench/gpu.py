@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import gc
 import json
 import os
 import platform
@@ -70,27 +71,21 @@ CASES = {  # name: (shipped config, overrides that make it the benchmarked netwo
     ),
 }
 
-# Each variant adds one switch to the one before it, so the last is everything on at once.
-VARIANTS = [
-    ("eager fp32", []),
-    ("+ bf16 autocast", ["train.amp=true"]),
-    ("+ channels_last", ["train.amp=true", "train.channels_last=true"]),
-    ("+ torch.compile", ["train.amp=true", "train.channels_last=true", "train.compile=true"]),
-    (
-        "+ CUDA graphs",
-        [
-            "train.amp=true",
-            "train.channels_last=true",
-            "train.compile=true",
-            "train.cuda_graphs=true",
-        ],
-    ),
+# Each variant adds one switch to those before it, so the last has every switch on.
+LADDER = [
+    ("eager fp32", None),
+    ("+ bf16 autocast", "train.amp=true"),
+    ("+ channels_last", "train.channels_last=true"),
+    ("+ torch.compile", "train.compile=true"),
+    ("+ CUDA graphs", "train.cuda_graphs=true"),
 ]
+VARIANTS = [(label, [o for _, o in LADDER[: i + 1] if o]) for i, (label, _) in enumerate(LADDER)]
 BEST_EAGER = "+ channels_last"  # where the convolutions' own throughput is profiled
 
 # Vendor datasheet peaks in TFLOP/s: bf16 tensor-core dense (no sparsity), plain fp32 (no TF32).
 # Checked in order, so a specific name comes before a name it contains.
 PEAKS = [
+    (r"GH200", "GH200", 989.4, 66.9),
     (r"H200 NVL", "H200 NVL", 835.0, 60.0),
     (r"H200", "H200 SXM", 989.4, 66.9),
     (r"H100 PCIe", "H100 PCIe", 756.0, 51.2),
@@ -343,7 +338,12 @@ def skip_reason(overrides: list[str], device: torch.device) -> str | None:
 
 
 def measure_variant(
-    case: Case, label: str, overrides: list[str], s: Settings, device: torch.device, a
+    case: Case,
+    label: str,
+    overrides: list[str],
+    s: Settings,
+    device: torch.device,
+    a: argparse.Namespace,
 ) -> dict[str, Any]:
     cfg = case_config(case.name, overrides, s, device, a)
     recipe = build_recipe(cfg, case.data.spec, device)
@@ -391,7 +391,9 @@ def measure_variant(
     return row
 
 
-def run_case(name: str, s: Settings, device: torch.device, a, report: Report) -> None:
+def run_case(
+    name: str, s: Settings, device: torch.device, a: argparse.Namespace, report: Report
+) -> None:
     report.meta["running"] = f"{name}: preparing data, reference and FLOP count"
     try:
         case = prepare_case(name, s, device, a)
@@ -421,6 +423,7 @@ def run_case(name: str, s: Settings, device: torch.device, a, report: Report) ->
             row["status"] = failure(e)
         finally:
             torch._dynamo.reset()  # a compiled variant's graphs must not leak into the next
+            gc.collect()  # nor its networks into the next variant's peak memory
             if device.type == "cuda":
                 torch.cuda.empty_cache()
         report.add(row)
@@ -443,7 +446,7 @@ def run_case(name: str, s: Settings, device: torch.device, a, report: Report) ->
 
 
 # -- evaluation -------------------------------------------------------------------------------
-def run_eval(s: Settings, device: torch.device, a, report: Report) -> None:
+def run_eval(s: Settings, device: torch.device, a: argparse.Namespace, report: Report) -> None:
     """Wall time of api.evaluate(n samples, FID, Inception extractor): first call (real-data
     features computed unless cached), then a second call (cache warm)."""
     what = f"gankit eval, {s.eval_n} samples, FID, Inception extractor (dcgan-64 G)"

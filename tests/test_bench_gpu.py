@@ -115,6 +115,7 @@ def test_flop_count_of_a_convolution_matches_the_formula(gpu):
     "name, entry",
     [
         ("NVIDIA H200", "H200 SXM"),
+        ("NVIDIA GH200 480GB", "GH200"),
         ("NVIDIA H100 80GB HBM3", "H100 SXM"),
         ("NVIDIA H100 PCIe", "H100 PCIe"),
         ("NVIDIA A100-SXM4-80GB", "A100"),
