@@ -192,7 +192,8 @@ def conv_line(row: dict[str, Any]) -> dict[str, Any]:
 def device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    return f"CPU ({platform.machine()}, {torch.get_num_threads()} threads)"
+    n = torch.get_num_threads()
+    return f"CPU ({platform.machine()}, {n} thread{'s' if n != 1 else ''})"
 
 
 def peak_of(name: str) -> tuple[str, float | None, float | None]:
