@@ -22,7 +22,8 @@ What it measures, on one device, in one process:
 
 Single-GPU numbers only: two DDP processes on one GPU share it and say nothing about scaling (see
 docs/DISTRIBUTED.md for the multi-GPU command). Each variant runs in its own try/except, so one
-failure is a row with its error; a time guard ends the run --limit seconds after start-up (420 by
+failure is a row with its error; the eager variants of both cases run first, then the eval, then
+the compiled variants, and a time guard ends the run --limit seconds after start-up (420 by
 default, so that start-up and the last write fit in the 8 minutes) with what it has. The JSON and
 the markdown table are rewritten after every row, into $OUT when that is set, else into --out; the
 table is printed at the end. Exit status 0: every row ran (or was skipped for a stated reason); 1:
@@ -80,6 +81,9 @@ LADDER = [
     ("+ CUDA graphs", "train.cuda_graphs=true"),
 ]
 VARIANTS = [(label, [o for _, o in LADDER[: i + 1] if o]) for i, (label, _) in enumerate(LADDER)]
+EAGER = [v for v in VARIANTS if "train.compile=true" not in v[1]]
+COMPILED = [v for v in VARIANTS if v not in EAGER]
+REFERENCE = "reference (pytorch/examples loop, eager fp32)"
 BEST_EAGER = "+ channels_last"  # where the convolutions' own throughput is profiled
 
 # Vendor datasheet peaks in TFLOP/s: bf16 tensor-core dense (no sparsity), plain fp32 (no TF32).
@@ -161,11 +165,15 @@ def markdown(meta: dict[str, Any], rows: list[dict[str, Any]]) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     keys = ["img_s", "reference_img_s", "ratio", "tflops", "pct_of_peak", "peak_mib", "status"]
-    for r in rows:
-        if r["kind"] == "step":
-            lines.append(
-                f"| {r['case']} | {r['variant']} | " + " | ".join(cell(r, k) for k in keys) + " |"
-            )
+    order = ["(setup)"] + [label for label, _ in VARIANTS] + [REFERENCE]
+    steps = [r for r in rows if r["kind"] == "step"]  # measured eager first; listed by case
+
+    def place(r: dict[str, Any]) -> tuple[int, int]:
+        return list(CASES).index(r["case"]), order.index(r["variant"])
+
+    for r in sorted(steps, key=place):
+        cells = " | ".join(cell(r, k) for k in keys)
+        lines.append(f"| {r['case']} | {r['variant']} | {cells} |")
     extras = [conv_line(r) for r in rows if "conv_tflops" in r]
     extras += [r for r in rows if r["kind"] != "step"]
     if extras:
@@ -392,15 +400,16 @@ def measure_variant(
     return row
 
 
-def run_case(
+def setup_case(
     name: str, s: Settings, device: torch.device, a: argparse.Namespace, report: Report
-) -> None:
+) -> Case | None:
+    """The case ready to measure, or None after a row saying why it could not be set up."""
     report.meta["running"] = f"{name}: preparing data, reference and FLOP count"
     try:
         case = prepare_case(name, s, device, a)
     except Exception as e:
         report.add({"kind": "step", "case": name, "variant": "(setup)", "status": failure(e)})
-        return
+        return None
     report.meta["cases"][name] = {
         "data": case.data_name,
         "flops_per_step": case.flops["total"],
@@ -408,8 +417,20 @@ def run_case(
         "reference_flops_per_step": case.reference_flops,
         "data_mib_on_device": round(case.data.x.numel() / 2**20, 1),  # inside peak memory
     }
-    for label, overrides in VARIANTS:
-        row = {"kind": "step", "case": name, "variant": label}
+    return case
+
+
+def run_variants(
+    case: Case,
+    variants: list[tuple[str, list[str]]],
+    s: Settings,
+    device: torch.device,
+    a: argparse.Namespace,
+    report: Report,
+) -> None:
+    """One row per variant: its figures, its error, or why it was skipped."""
+    for label, overrides in variants:
+        row = {"kind": "step", "case": case.name, "variant": label}
         reason = skip_reason(overrides, device)
         left = a.limit - (time.perf_counter() - STARTED)
         if reason is None and left < a.reserve:
@@ -417,7 +438,7 @@ def run_case(
         if reason:
             report.add(row | {"status": reason})
             continue
-        report.meta["running"] = f"{name} {label}"
+        report.meta["running"] = f"{case.name} {label}"
         try:
             row |= measure_variant(case, label, overrides, s, device, a)
         except Exception as e:
@@ -428,22 +449,27 @@ def run_case(
             if device.type == "cuda":
                 torch.cuda.empty_cache()
         report.add(row)
-    if case.reference_rates:
-        rate = statistics.median(case.reference_rates)
-        _, _, fp32 = peak_of(device_name(device))
-        tflops, pct = achieved(case.reference_flops, rate, fp32)
-        report.add(
-            {
-                "kind": "step",
-                "case": name,
-                "variant": "reference (pytorch/examples loop, eager fp32)",
-                "img_s": sig(rate * s.batch),
-                "tflops": tflops,
-                "pct_of_peak": pct,
-                "peak_precision": "fp32",
-                "status": f"ok (median of all {len(case.reference_rates)} reference blocks)",
-            }
-        )
+
+
+def add_reference_row(case: Case, s: Settings, device: torch.device, report: Report) -> None:
+    """The reference loop's own row: the median of all its blocks beside every variant."""
+    if not case.reference_rates:
+        return
+    rate = statistics.median(case.reference_rates)
+    _, _, fp32 = peak_of(device_name(device))
+    tflops, pct = achieved(case.reference_flops, rate, fp32)
+    report.add(
+        {
+            "kind": "step",
+            "case": case.name,
+            "variant": REFERENCE,
+            "img_s": sig(rate * s.batch),
+            "tflops": tflops,
+            "pct_of_peak": pct,
+            "peak_precision": "fp32",
+            "status": f"ok (median of all {len(case.reference_rates)} reference blocks)",
+        }
+    )
 
 
 # -- evaluation -------------------------------------------------------------------------------
@@ -595,9 +621,16 @@ def main() -> int:
     report.write()
     timer = guard(report, a.limit)
     try:
-        for case in a.cases:
-            run_case(case, s, device, a, report)
+        cases = [c for c in (setup_case(n, s, device, a, report) for n in a.cases) if c]
+        # What is needed most comes first, should the time guard stop the run: the eager steps,
+        # the eval, then the compiled steps (whose compiling alone can take minutes).
+        for case in cases:
+            run_variants(case, EAGER, s, device, a, report)
         run_eval(s, device, a, report)
+        for case in cases:
+            run_variants(case, COMPILED, s, device, a, report)
+        for case in cases:
+            add_reference_row(case, s, device, report)
     finally:
         timer.cancel()
     report.meta["running"] = "done"

@@ -93,7 +93,8 @@ def test_one_failing_variant_is_a_row_and_the_others_still_run(gpu, tmp_path, mo
     a = gpu.argparse.Namespace(tiny=True, data="random", download=False, limit=600.0, reserve=0.0)
     cpu = torch.device("cpu")
     report = gpu.Report(tmp_path, gpu.describe(cpu, gpu.TINY, a))
-    gpu.run_case("dcgan-64", gpu.TINY, cpu, a, report)
+    case = gpu.setup_case("dcgan-64", gpu.TINY, cpu, a, report)
+    gpu.run_variants(case, gpu.VARIANTS, gpu.TINY, cpu, a, report)
     status = {r["variant"]: r["status"] for r in report.rows}
     assert status["+ bf16 autocast"].startswith("error: RuntimeError: cuDNN said no")
     assert status["eager fp32"] == status["+ channels_last"] == "ok"
