@@ -13,6 +13,6 @@ test: setup
 lint: setup
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
 
-# The GPU benchmark's own code on a CPU in seconds (a smoke run, not a speed figure).
+# The GPU benchmark's own code run tiny on a CPU: a smoke run, not a speed figure.
 bench-quick: setup
 	.venv/bin/python bench/gpu.py --device cpu --tiny --out runs/bench-quick

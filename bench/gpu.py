@@ -1,7 +1,7 @@
 """One command for a GPU: gankit's training step and evaluation, measured and written down.
 
     python bench/gpu.py                          # a CUDA GPU: at most 8 minutes, then two files
-    python bench/gpu.py --device cpu --tiny      # the same code on a CPU in seconds (a smoke run)
+    python bench/gpu.py --device cpu --tiny      # the same code, tiny, on a CPU (a smoke run)
 
 What it measures, on one device, in one process:
 - img/s of the training step for dcgan-64 (configs/dcgan-fashion.yaml at 64x64) and resnet-32
