@@ -151,6 +151,29 @@ ARCH_CONFIGS = {
 }
 
 
+def gpu_table() -> str:
+    """The newest GPU run of bench/gpu.py in that script's own table; without one, what its CPU
+    smoke run shows (that each measurement runs; its figures are no speeds)."""
+    from gpu import markdown  # imports torch: only here, when the page is rendered
+
+    if runs := current("gpu"):
+        r = runs[-1]
+        return provenance([r]) + "\n" + markdown(r, r["rows"]).strip()
+    smoke = current("gpu-cpu-smoke")
+    if not smoke:
+        return "No record yet: run the command of this section."
+    rows = smoke[-1]["rows"]
+    ran = sum(row["status"].startswith("ok") for row in rows)
+    said = sorted(
+        {row["status"].split(":")[0] for row in rows if not row["status"].startswith("ok")}
+    )
+    return (
+        provenance(smoke[-1:])
+        + f"\nNo GPU run is recorded yet. The smoke run on the CPU ran {ran} of {len(rows)} rows;"
+        + f" the others said why not ({'; '.join(said)}). Its figures are not speeds."
+    )
+
+
 def time_to_quality_table() -> str:
     recs = current("architectures-600s")
     groups: dict[str, list[Record]] = {}
@@ -493,6 +516,7 @@ def did_not_help() -> str:
 TABLES: dict[str, Callable[[], str]] = {
     "configs": configs_table,
     "speed": speed_table,
+    "gpu": gpu_table,
     "time_to_quality": time_to_quality_table,
     "long_run": long_run_table,
     "eval_cost": eval_cost_table,

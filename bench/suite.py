@@ -70,6 +70,8 @@ def steps(full: bool) -> dict[str, list[list[str]]]:
         ],
         "vae": [[PY, "bench/vae_vs_gan.py", "--steps", "3" if q else "400",
                  "--n", "200" if q else "2000"]],
+        # on a GPU, bench/gpu.py is run by itself (no --device cpu); here its code runs tiny
+        "gpu": [[PY, "bench/gpu.py", "--device", "cpu", "--tiny", "--out", "RUNS/gpu"]] * q,
     }  # fmt: skip
 
 

@@ -30,7 +30,7 @@ from gankit.penalties import PENALTIES
 from gankit.recipes import RECIPES, Recipe
 from gankit.recipes.conditional import sample_labels
 from gankit.stabilisers import WHEN as STABILISERS  # issue 6
-from gankit.train import checkpoint, pick_device
+from gankit.train import checkpoint, pick_device, resume_policy
 from gankit.train import trainer as engine
 
 
@@ -55,11 +55,18 @@ def train(
     return engine.train(cfg, out)
 
 
-def resume(run: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
-    """Continue a run from its newest good checkpoint (optionally with new settings)."""
+def resume(
+    run: str | Path, overrides: list[str] | tuple[str, ...] = (), reset_optimizer: bool = False
+) -> dict[str, Any]:
+    """Continue a run from its newest good checkpoint, optionally with new settings.
+
+    gankit.train.resume_policy says which settings may change: a refused one raises BadInput
+    before anything is written; another optimiser (or betas) needs `reset_optimizer`.
+    """
     run = Path(run)
+    before = config.load(_config_path(run))
     cfg = config.load(_config_path(run), overrides)
-    return engine.train(cfg, run, resume=True)
+    return engine.train(cfg, run, resume=resume_policy.plan(run, before, cfg, reset_optimizer))
 
 
 @dataclass

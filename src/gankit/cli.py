@@ -81,11 +81,17 @@ def _train(p: argparse.ArgumentParser):
 def _resume(p: argparse.ArgumentParser):
     p.add_argument("run", help="run directory")
     add_overrides(p)
+    p.add_argument(  # the settings a checkpoint can take: gankit.train.resume_policy
+        "--reset-optimizer",
+        action="store_true",
+        help="start the optimisers afresh, dropping their saved state: needed to change "
+        "optim.name or optim.betas",
+    )
 
     def run(a: argparse.Namespace) -> int:
         from gankit import api
 
-        return _finished(api.resume(a.run, a.set))
+        return _finished(api.resume(a.run, a.set, a.reset_optimizer))
 
     return run
 

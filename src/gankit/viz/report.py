@@ -1,8 +1,9 @@
 """DIR/report.html: one self-contained page (images inlined) telling the story of a run.
 
-Sections, each shown when the run has something for it: the doctor's events (what went wrong,
-why, what to try), training curves (losses, D(x) and D(G(z)), gradient norms, sample diversity,
-speed), metric tables with their floors, sample grids over time, and the resolved config.
+Sections, each shown when the run has something for it: the resume history (which settings
+changed at which step), the doctor's events (what went wrong, why, what to try), training curves
+(losses, D(x) and D(G(z)), gradient norms, sample diversity, speed), metric tables with their
+floors, sample grids over time, and the resolved config.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import yaml  # noqa: E402
 
+from gankit.train.resume_policy import history, show  # noqa: E402
 from gankit.train.runlog import read  # noqa: E402
 
 CURVES = [  # (title, rule picking the keys) of the panels drawn when the run logged them
@@ -51,6 +53,7 @@ def write_report(run: Path, max_grids: int = 8) -> Path:
     if cfg.get("description"):
         parts.append(f"<p>{html.escape(cfg['description'])}</p>")
     parts.append(summary(cfg, records))
+    parts.append(resume_history(history(run)))
     parts.append(doctor_section(records, bool(training)))
     parts.append(curves(training))
     parts.append(metric_tables([r for r in records if is_evaluation(r)]))
@@ -85,6 +88,24 @@ def summary(cfg: dict[str, Any], records: list[dict[str, Any]]) -> str:
     }
     rows = "".join(f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in facts.items())
     return f"<table>{rows}</table>"
+
+
+def resume_history(entries: list[dict[str, Any]]) -> str:
+    """A row per resume: its step, the settings it changed, whether the optimisers restarted."""
+    if not entries:
+        return ""
+    rows = []
+    for e in entries:
+        changed = "; ".join(
+            f"{k}: {show(old)} → {show(new)}" for k, (old, new) in e["changed"].items()
+        )
+        fresh = "reset (fresh state)" if e.get("reset_optimizer") else "kept"
+        rows.append(
+            f"<tr><td class='num'>{e['step']}</td><td>{html.escape(changed or 'none')}</td>"
+            f"<td>{fresh}</td></tr>"
+        )
+    head = "<tr><th>resumed at step</th><th>settings changed</th><th>optimiser state</th></tr>"
+    return f"<h2>Resume history</h2><table>{head}{''.join(rows)}</table>"
 
 
 def doctor_section(records: list[dict[str, Any]], trained: bool) -> str:
