@@ -14,6 +14,7 @@ import math
 import os
 import platform
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,28 @@ def command() -> str:
     return shlex.join(["python", str(script), *sys.argv[1:]])
 
 
+def commit() -> str | None:
+    """The git commit the code ran at (with '+changes' when the tree had uncommitted edits)."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):  # not a git checkout
+        return None
+    return head + ("+changes" if dirty else "")
+
+
 def stamp(record: dict[str, Any], cmd: str | None = None) -> dict[str, Any]:
     """`record` with the command, machine, torch version and date filled in where missing."""
     import torch
@@ -49,6 +72,7 @@ def stamp(record: dict[str, Any], cmd: str | None = None) -> dict[str, Any]:
         "machine": machine(),
         "torch": torch.__version__.split("+")[0],
         "date": datetime.date.today().isoformat(),
+        "commit": commit(),
         # how busy the machine was: a CPU speed measured beside other work reads lower
         "load_average": round(os.getloadavg()[0], 2),
     }
