@@ -158,6 +158,7 @@ def evaluate(
         seed=seed,
         extractor=extractor or cfg.eval.extractor,
         inception_weights=inception_weights or cfg.eval.inception_weights,
+        auto_evaluator=cfg.eval.auto_evaluator,
     )
 
 

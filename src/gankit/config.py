@@ -91,6 +91,8 @@ class EvalConfig:
         default_factory=lambda: ["fid", "kid", "precision_recall", "classes"]
     )
     extractor: str = "own"  # own (gankit's evaluator for the dataset) | inception
+    # own: train the dataset's evaluator on first use (false: skip the evaluation, with a warning)
+    auto_evaluator: bool = True
     inception_weights: str | None = None  # local weights file for the inception extractor
 
 

@@ -29,7 +29,7 @@ CURVES = [  # (title, rule picking the keys) of the panels drawn when the run lo
     ("Speed (steps/s)", lambda k: k == "steps_per_s"),
 ]
 LOG_SCALE = {"Gradient norms (log scale)"}
-NOT_METRICS = {"step", "time_s", "protocol", "doctor"}
+NOT_METRICS = {"step", "time_s", "protocol", "doctor", "eval_skipped"}
 STYLE = (
     "body{font-family:sans-serif;max-width:1150px;margin:2em auto;color:#222}"
     ".row{display:flex;flex-wrap:wrap;gap:8px}figure{margin:0}figcaption{font-size:12px}"
@@ -54,6 +54,7 @@ def write_report(run: Path, max_grids: int = 8) -> Path:
     parts.append(doctor_section(records, bool(training)))
     parts.append(curves(training))
     parts.append(metric_tables([r for r in records if is_evaluation(r)]))
+    parts.append(skipped_evaluations(records))
     parts.append(sample_grids(run, "step-*.png", "Samples over time", max_grids))
     parts.append(sample_grids(run, "classes-step-*.png", "Samples per class over time", 4))
     parts.append(f"<h2>Config</h2><pre>{html.escape(cfg_text)}</pre>")
@@ -146,6 +147,19 @@ def metric_tables(rows: list[dict[str, Any]]) -> str:
     )
     head = "<tr><th>step</th><th>metric</th><th>value</th><th>floor (real data)</th></tr>"
     return f"<h2>Metrics</h2>{note}<table>{head}{''.join(body)}</table>"
+
+
+def skipped_evaluations(records: list[dict[str, Any]]) -> str:
+    """Evaluations the run could not make (no evaluator for its data), with the reason."""
+    notes = [r for r in records if r.get("eval_skipped")]
+    if not notes:
+        return ""
+    items = "".join(
+        f"<div class='event'><b>step {r.get('step')}: evaluation skipped</b>"
+        f"<p>{html.escape(r['eval_skipped'])}</p></div>"
+        for r in notes
+    )
+    return f"<h2>Evaluation</h2>{items}"
 
 
 def sample_grids(run: Path, pattern: str, title: str, max_grids: int) -> str:
