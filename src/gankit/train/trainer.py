@@ -25,6 +25,7 @@ from gankit.errors import BadInput
 from gankit.recipes import RECIPES, Recipe
 from gankit.train import checkpoint, distributed
 from gankit.train.runlog import RunLog
+from gankit.train.threads import setup_threads
 from gankit.viz.report import write_report
 from gankit.viz.samples import save_samples
 
@@ -54,6 +55,7 @@ def train(cfg: Config, out: Path, resume: bool = False) -> dict[str, Any]:
     """
     device = distributed.setup(pick_device(cfg.train.device))
     lead = distributed.rank() == 0
+    setup_threads(cfg.train.threads, say=lead)
     ds = data.build(cfg.data)
     recipe = build_recipe(cfg, ds.spec, device)
     stream = BatchStream(ds, cfg.train.batch_size, cfg.train.seed, device)
