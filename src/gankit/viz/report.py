@@ -19,6 +19,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import yaml  # noqa: E402
 
+from gankit.config import DataConfig  # noqa: E402
+from gankit.describe import data_phrase  # noqa: E402
 from gankit.train.runlog import read  # noqa: E402
 
 CURVES = [  # (title, rule picking the keys) of the panels drawn when the run logged them
@@ -79,7 +81,7 @@ def summary(cfg: dict[str, Any], records: list[dict[str, Any]]) -> str:
     data, nets, loss = cfg.get("data", {}), cfg.get("nets", {}), cfg.get("loss", {})
     facts = {
         "recipe": cfg.get("recipe", "?"),
-        "data": data.get("name", "?"),
+        "data": data_phrase(DataConfig(**data)) if data.get("name") else "?",
         "networks": f"G {nets.get('g', '?')}, D {nets.get('d', '?')}",
         "game": f"{loss.get('name', '?')} (penalty {loss.get('penalty', '?')})",
         "steps logged": f"{last} of {cfg.get('train', {}).get('steps', '?')}",
