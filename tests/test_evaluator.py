@@ -48,7 +48,7 @@ def test_a_declined_evaluator_names_the_command_and_its_time(tmp_path, monkeypat
     with pytest.raises(BadInput, match="gankit evaluator train --dataset fashion-mnist") as e:
         evaluator.load(DataConfig(name="fashion-mnist"), 1, auto_train=False)
     assert isinstance(e.value, evaluator.NoEvaluator)  # a training run skips its eval on it
-    assert "min on a 2-core CPU" in str(e.value)
+    assert "16 min on a 2-core CPU" in str(e.value)
 
 
 def test_unlabelled_data_has_no_evaluator(tmp_path, monkeypatch):

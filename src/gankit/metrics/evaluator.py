@@ -31,10 +31,12 @@ from gankit.files import sha256_file
 from gankit.metrics.cache import cache_root, short_hash
 
 FEATURES = 128
-# Measured on the 2-core development CPU (shared with other work): Fashion-MNIST at 28 px,
-# 60,000 images x 10 epochs, trained in MEASURED_S seconds. The estimate printed before an
-# evaluator trains scales this rate by the images seen and their pixels.
-MEASURED_S = 900.0
+# Measured on the 2-core development CPU (torch 2 threads): Fashion-MNIST at 28 px, 60,000 images
+# x 10 epochs in 4,680 batches of 128; the first 1,000 batches took 202 s with the machine lightly
+# shared, so about 946 s for all. With eight other jobs on the same cores, batches took 0.85 s
+# (about an hour in all). The estimate printed before an evaluator trains scales the light rate
+# by the images seen and their pixels.
+MEASURED_S = 946.0
 MEASURED_RATE = 60_000 * 10 * 28 * 28 / MEASURED_S  # image pixels per second
 
 
@@ -122,7 +124,7 @@ def load(cfg: DataConfig, channels: int, auto_train: bool = True) -> Evaluator:
         if not auto_train:
             raise NoEvaluator(
                 f"no evaluator for {key} in {folder()} (eval.auto_evaluator: false): train it "
-                f"once with `{train_command(cfg, channels)}` (Fashion-MNIST took "
+                f"once with `{train_command(cfg, channels)}` (Fashion-MNIST takes about "
                 f"{MEASURED_S / 60:.0f} min on a 2-core CPU), or set eval.auto_evaluator: true."
             )
         return train(cfg, channels, progress=True, announce=True)
@@ -188,8 +190,8 @@ def train(
         tqdm.write(
             f"gankit: no evaluator for {key_for(cfg, channels)} yet: training it once on "
             f"{len(train_ds):,} images x {epochs} epochs (about {max(minutes, 0.1):.1f} min at "
-            f"the rate measured on a 2-core CPU), then cached in {folder()} for every later "
-            f"run. eval.auto_evaluator: false skips this.",
+            f"the rate measured on a 2-core CPU; longer when the cores are busy), then cached in "
+            f"{folder()} for every later run. eval.auto_evaluator: false skips this.",
             file=sys.stderr,
         )
     # fork_rng: training an evaluator in the middle of a GAN run (auto-training) must not move
