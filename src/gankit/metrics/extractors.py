@@ -39,5 +39,8 @@ def build(
     if kind == "inception":
         from gankit.metrics.inception import InceptionExtractor
 
-        return InceptionExtractor(inception_weights), key
+        try:
+            return InceptionExtractor(inception_weights), key
+        except BadInput as e:  # no usable weights file: a training run skips its eval, not fail
+            raise evaluator.NoEvaluator(str(e)) from None
     raise BadInput(f'unknown extractor "{kind}": use own or inception.')
