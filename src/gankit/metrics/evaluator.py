@@ -34,8 +34,8 @@ FEATURES = 128
 # Measured on the 2-core development CPU (torch 2 threads): Fashion-MNIST at 28 px, 60,000 images
 # x 10 epochs in 4,680 batches of 128; the first 1,000 batches took 202 s with the machine lightly
 # shared, so about 946 s for all. With eight other jobs on the same cores, batches took 0.85 s:
-# the whole run took 3,280 s (test accuracy 0.929). The estimate printed before an evaluator trains scales the light rate
-# by the images seen and their pixels.
+# the whole run took 3,280 s (test accuracy 0.929). The estimate printed before an evaluator
+# trains scales the light rate by the images seen and their pixels.
 MEASURED_S = 946.0
 MEASURED_RATE = 60_000 * 10 * 28 * 28 / MEASURED_S  # image pixels per second
 
