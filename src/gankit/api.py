@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from gankit import config
+from gankit import config, describe
 from gankit.config import Config, DataConfig
 from gankit.data import DATASETS, DataSpec
 from gankit.errors import BadInput
@@ -41,11 +41,14 @@ def train(
 ) -> dict[str, Any]:
     """Train a GAN from a config (object or YAML path) into a new run directory."""
     if not isinstance(cfg, Config):
-        stem = Path(cfg).stem
-        cfg = config.load(cfg, overrides)
-        out = out or Path("runs") / stem
+        path = Path(cfg)
+        cfg = config.load(path, overrides)
+        cfg = describe.follow_data(cfg, describe.file_data(path), str(path))
+        out = out or Path("runs") / path.stem
     else:  # checked like a YAML file: a Config built in Python gets the same clear errors
+        written = cfg.to_dict()["data"]
         cfg = config.from_dict(config.apply_overrides(cfg.to_dict(), overrides))
+        cfg = describe.follow_data(cfg, written, "the given config")
     out = Path(out or "runs/run")
     if checkpoint.list_steps(out / "checkpoints"):
         raise BadInput(
@@ -165,6 +168,7 @@ def evaluate(
         seed=seed,
         extractor=extractor or cfg.eval.extractor,
         inception_weights=inception_weights or cfg.eval.inception_weights,
+        auto_evaluator=cfg.eval.auto_evaluator,
     )
 
 

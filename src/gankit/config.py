@@ -80,6 +80,7 @@ class TrainConfig:
     sync_batchnorm: bool = False  # under torchrun: batch statistics over all ranks (GPU only)
     on_nonfinite: str = "stop"  # NaN/Inf loss: stop | skip (the step) | rollback (to last ckpt)
     progress: bool = True
+    threads: int | None = None  # torch's CPU threads (None: torch's choice; 1 on a busy machine)
 
 
 @dataclass
@@ -91,6 +92,8 @@ class EvalConfig:
         default_factory=lambda: ["fid", "kid", "precision_recall", "classes"]
     )
     extractor: str = "own"  # own (gankit's evaluator for the dataset) | inception
+    # own: train the dataset's evaluator on first use (false: skip the evaluation, with a warning)
+    auto_evaluator: bool = True
     inception_weights: str | None = None  # local weights file for the inception extractor
 
 
@@ -131,6 +134,7 @@ _AT_LEAST = {
     "train.steps": (0, "a number of generator steps"),
     "train.budget_s": (0, "a time budget in seconds (null for none)"),
     "train.batch_size": (1, "a batch size"),
+    "train.threads": (1, "a number of CPU threads (null for torch's choice)"),
     "train.n_critic": (1, "D steps per G step"),
     "train.log_every": (1, "a step interval"),
     "train.sample_every": (1, "a step interval"),

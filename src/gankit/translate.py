@@ -63,7 +63,10 @@ def translate_files(
 
     recipe = api.load(run).recipe
     if not hasattr(recipe, "translate"):
-        raise BadInput(f"{run} is a {recipe.cfg.recipe} run, not an image-to-image translation.")
+        raise BadInput(
+            f"{run} was trained with recipe {recipe.cfg.recipe}, which does not translate "
+            f"images: give a pix2pix, cyclegan or stargan run (`gankit sample` draws from it)."
+        )
     c, side, _ = recipe.image_shape
     images, names = [], []
     for path in input_files(Path(source)):

@@ -7,11 +7,13 @@ reference (train split) at the same sample count: what a perfect generator would
 from __future__ import annotations
 
 import inspect
+import sys
 from dataclasses import replace
 from typing import Any
 
 import torch
 from torch import Tensor
+from tqdm import tqdm
 
 from gankit import data
 from gankit.config import Config, DataConfig
@@ -20,6 +22,7 @@ from gankit.data.toy import grid_means, ring_means
 from gankit.errors import BadInput
 from gankit.metrics import distances, extractors, protocol, reference
 from gankit.metrics.classes import class_coverage
+from gankit.metrics.evaluator import NoEvaluator
 from gankit.metrics.modes import stacked_modes, toy_modes
 from gankit.metrics.prdc import density_coverage, knn_radius, precision_recall
 
@@ -32,17 +35,24 @@ def evaluate_generator(recipe: Any, cfg: Config) -> dict[str, Any]:
     """Generate cfg.eval.n samples (EMA G when there is one) and score them.
 
     Latents come from a private generator seeded with train.seed: neither recipe.rng nor any
-    global random state moves, so a resumed run stays bit-exact.
+    global random state moves, so a resumed run stays bit-exact. Where no evaluator can be had
+    (declined or no labels), the evaluation is skipped with a warning: a finished training run
+    still writes its checkpoint and report.
     """
     samples = generate(recipe, cfg.eval.n, cfg.train.seed)
-    return evaluate_samples(
-        samples,
-        cfg.data,
-        cfg.eval.metrics,
-        seed=cfg.train.seed,
-        extractor=cfg.eval.extractor,
-        inception_weights=cfg.eval.inception_weights,
-    )
+    try:
+        return evaluate_samples(
+            samples,
+            cfg.data,
+            cfg.eval.metrics,
+            seed=cfg.train.seed,
+            extractor=cfg.eval.extractor,
+            inception_weights=cfg.eval.inception_weights,
+            auto_evaluator=cfg.eval.auto_evaluator,
+        )
+    except NoEvaluator as e:
+        tqdm.write(f"gankit: evaluation skipped: {e}", file=sys.stderr)
+        return {"eval_skipped": str(e)}
 
 
 def generate(recipe: Any, n: int, seed: int, batch: int = 500) -> Tensor:
@@ -67,12 +77,16 @@ def evaluate_samples(
     seed: int = 0,
     extractor: str = "own",
     inception_weights: str | None = None,
+    auto_evaluator: bool = True,
 ) -> dict[str, Any]:
-    """Score samples (uint8 (N, C, H, W) images or float (N, D) points) against data_cfg."""
+    """Score samples (uint8 (N, C, H, W) images or float (N, D) points) against data_cfg;
+    `auto_evaluator` trains the data's own evaluator when none is cached yet."""
     if data_cfg.name not in data.DATASETS:
         data.DATASETS.get(data_cfg.name)  # raises BadInput naming the known datasets
     if samples.dtype == torch.uint8 or samples.ndim == 4:
-        return _images(samples, data_cfg, metrics, seed, extractor, inception_weights)
+        return _images(
+            samples, data_cfg, metrics, seed, extractor, inception_weights, auto_evaluator
+        )
     return _points(samples, data_cfg, metrics, seed)
 
 
@@ -144,7 +158,9 @@ def check_images(x: Tensor) -> None:
         )
 
 
-def _images(x: Tensor, cfg: DataConfig, metrics, seed, extractor, weights) -> dict[str, Any]:
+def _images(
+    x: Tensor, cfg: DataConfig, metrics, seed, extractor, weights, auto_evaluator: bool
+) -> dict[str, Any]:
     check_images(x)
     n, channels, size = len(x), x.shape[1], x.shape[2]
     native = cfg.channels or _native_channels(cfg, size)
@@ -154,9 +170,9 @@ def _images(x: Tensor, cfg: DataConfig, metrics, seed, extractor, weights) -> di
         )
     cfg = replace(cfg, size=size, channels=channels)
     if cfg.name in BASES:
-        return _stacked(x, cfg, seed)
+        return _stacked(x, cfg, seed, auto_evaluator)
     names = _chosen(metrics, IMAGE_METRICS)
-    ex, key = extractors.build(extractor, cfg, channels, weights)
+    ex, key = extractors.build(extractor, cfg, channels, weights, auto_evaluator)
     ref = reference.real_features(ex, cfg, key, "train", n, seed)
     floor = reference.real_features(ex, cfg, key, "test", n, seed)
     labels = ref.labels if extractor == "own" else None
@@ -173,12 +189,12 @@ def _native_channels(cfg: DataConfig, size: int) -> int:
     return data.build(replace(cfg, size=size, channels=None), "test").shape[0]
 
 
-def _stacked(x: Tensor, cfg: DataConfig, seed: int) -> dict[str, Any]:
+def _stacked(x: Tensor, cfg: DataConfig, seed: int, auto_evaluator: bool) -> dict[str, Any]:
     """1000-mode count: each channel classified by the base dataset's own evaluator."""
     from gankit.metrics import evaluator
 
     base = replace(cfg, name=BASES[cfg.name], channels=1, options={})
-    ev = evaluator.load(base, 1)
+    ev = evaluator.load(base, 1, auto_evaluator)
     test = data.build(cfg, "test")
     floor = test.x[reference.select(len(test), len(x), seed)]
 

@@ -26,6 +26,7 @@ from gankit.recipes import RECIPES, Recipe
 from gankit.train import checkpoint, distributed, resume_policy
 from gankit.train.resume_policy import ResumePlan
 from gankit.train.runlog import RunLog
+from gankit.train.threads import setup_threads
 from gankit.viz.report import write_report
 from gankit.viz.samples import save_samples
 
@@ -58,6 +59,7 @@ def train(cfg: Config, out: Path, resume: ResumePlan | None = None) -> dict[str,
     """
     device = distributed.setup(pick_device(cfg.train.device))
     lead = distributed.rank() == 0
+    setup_threads(cfg.train.threads, say=lead)
     ds = data.build(cfg.data)
     recipe = build_recipe(cfg, ds.spec, device)
     stream = BatchStream(ds, cfg.train.batch_size, cfg.train.seed, device)
