@@ -30,8 +30,7 @@ from gankit.penalties import PENALTIES
 from gankit.recipes import RECIPES, Recipe
 from gankit.recipes.conditional import sample_labels
 from gankit.stabilisers import WHEN as STABILISERS  # issue 6
-from gankit.train import checkpoint, pick_device
-from gankit.train import trainer as engine
+from gankit.train import checkpoint
 
 
 def train(
@@ -52,14 +51,14 @@ def train(
             f"{out} already holds a run: continue it with `gankit resume {out}`, "
             f"or pass another --out."
         )
-    return engine.train(cfg, out)
+    return _engine().train(cfg, out)
 
 
 def resume(run: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
     """Continue a run from its newest good checkpoint (optionally with new settings)."""
     run = Path(run)
     cfg = config.load(_config_path(run), overrides)
-    return engine.train(cfg, run, resume=True)
+    return _engine().train(cfg, run, resume=True)
 
 
 @dataclass
@@ -77,7 +76,8 @@ def load(run: str | Path, device: str = "cpu") -> LoadedRun:
     tensors, state, _ = checkpoint.load_latest(run / "checkpoints")
     d = state["data"]
     spec = DataSpec(d["name"], d["kind"], tuple(d["shape"]), tuple(d["class_names"]))
-    recipe = engine.build_recipe(cfg, spec, pick_device(device))
+    engine = _engine()
+    recipe = engine.build_recipe(cfg, spec, engine.pick_device(device))
     engine.restore_modules(recipe, tensors)
     return LoadedRun(cfg, spec, recipe, int(state["step"]))
 
@@ -185,6 +185,14 @@ def list_parts() -> dict[str, dict[str, str]]:
         "network switches": SWITCHES,
         "text encoders": ENCODERS.describe(),
     }
+
+
+def _engine():
+    """The training engine, imported on first use (it pulls tqdm, matplotlib and the doctor),
+    so that `gankit list` does not wait for it."""
+    from gankit.train import trainer
+
+    return trainer
 
 
 def _config_path(run: Path) -> Path:
