@@ -110,17 +110,13 @@ def _missing(name: str, root: Path, reason: str) -> str:
 @DATASETS.register("mnist")
 def mnist(cfg: DataConfig, split: str) -> Dataset:
     """MNIST handwritten digits (70k, 28x28) through torchvision."""
-    return _torchvision_set(
-        "mnist", "MNIST", cfg, split, [str(i) for i in range(10)]
-    )
+    return _torchvision_set("mnist", "MNIST", cfg, split, [str(i) for i in range(10)])
 
 
 @DATASETS.register("fashion-mnist")
 def fashion_mnist(cfg: DataConfig, split: str) -> Dataset:
     """Fashion-MNIST clothing items (70k, 28x28) through torchvision or Debian's package."""
-    return _torchvision_set(
-        "fashion-mnist", "FashionMNIST", cfg, split, FASHION_CLASSES
-    )
+    return _torchvision_set("fashion-mnist", "FashionMNIST", cfg, split, FASHION_CLASSES)
 
 
 @DATASETS.register("cifar10")
