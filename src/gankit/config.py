@@ -60,6 +60,9 @@ class OptimConfig:
     decay_from: float | None = None  # from this fraction of the run, lrs fall linearly to 0
 
 
+LOGGERS = ("tensorboard", "csv", "wandb", "mlflow")  # what gankit.train.runlog can write to
+
+
 @dataclass
 class TrainConfig:
     steps: int = 1000  # generator steps
@@ -80,6 +83,9 @@ class TrainConfig:
     sync_batchnorm: bool = False  # under torchrun: batch statistics over all ranks (GPU only)
     on_nonfinite: str = "stop"  # NaN/Inf loss: stop | skip (the step) | rollback (to last ckpt)
     progress: bool = True
+    # where scalars and sample grids go besides metrics.jsonl: any of LOGGERS (wandb and mlflow
+    # are optional extras)
+    loggers: list[str] = field(default_factory=lambda: ["tensorboard"])
 
 
 @dataclass
@@ -219,6 +225,12 @@ def from_dict(raw: dict[str, Any]) -> Config:
             "train.cuda_graphs needs train.compile: true and a CUDA device (train.device: auto "
             "or cuda): set both, or switch it off."
         )
+    for name in cfg.train.loggers:
+        if name not in LOGGERS:
+            raise BadInput(
+                f'config key train.loggers: unknown logger "{name}"; use any of '
+                f"{', '.join(LOGGERS)}.{closest(name, LOGGERS)}"
+            )
     decay_from = cfg.optim.decay_from
     if decay_from is not None and not 0 <= decay_from < 1:
         raise BadInput(
