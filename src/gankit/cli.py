@@ -73,7 +73,9 @@ def _train(p: argparse.ArgumentParser):
     p.add_argument(
         "--size", type=int, choices=(32, 64, 128), help="with --data: the image side to train at"
     )
-    p.add_argument("--out", help="run directory (default: runs/<config or folder name>)")
+    p.add_argument(
+        "--out", help="run directory (default: runs/<config name>); with --data, runs/<folder name>"
+    )
     add_overrides(p)
 
     def run(a: argparse.Namespace) -> int:
@@ -229,7 +231,7 @@ def _export(p: argparse.ArgumentParser):
 @command(
     "push",
     "upload a run's generator with its model card to the Hugging Face Hub (needs a token)",
-    "HF_TOKEN=hf_... gankit push runs/faces --repo you/faces-gan",
+    "gankit push runs/faces --repo you/faces-gan   (with HF_TOKEN set, or after `hf auth login`)",
 )
 def _push(p: argparse.ArgumentParser):
     p.add_argument("run", help="run directory")
