@@ -22,7 +22,7 @@ print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {heavy})))
 """
 
 
-@pytest.mark.parametrize("argv", [["list"], ["--help"], ["train", "--no-such-flag"]])
+@pytest.mark.parametrize("argv", [["list"], ["--help"], ["train", "--no-such-flag"], ["train"]])
 def test_quick_commands_import_no_heavy_library(argv):
     roots = {h.split(".")[0] for h in HEAVY}
     out = subprocess.run(

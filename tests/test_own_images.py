@@ -1,9 +1,11 @@
-"""A user's own images in one command: a folder surveyed and given a config, trained, resumed,
-exported as a Hugging Face model folder, loaded back and pushed (up to the HTTP layer)."""
+"""A user's own images in one command: a folder surveyed and given a config, trained (with every
+logger of train.loggers, offline), resumed, exported as a Hugging Face model folder, loaded back
+and pushed (up to the HTTP layer)."""
 
 from __future__ import annotations
 
 import base64
+import csv
 import json
 import os
 import shutil
@@ -17,8 +19,9 @@ import yaml
 from PIL import Image
 
 import gankit
-from gankit import api, autoconfig
+from gankit import api, autoconfig, config
 from gankit.cli import main
+from gankit.errors import BadInput
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -103,23 +106,89 @@ TINY = [
     "nets.g_options.width=8",
     "nets.d_options.width=8",
     "nets.z_dim=16",
+    "train.loggers=[tensorboard, csv, wandb, mlflow]",
 ]
 
 
 @pytest.fixture(scope="module")
 def trained(folders, tmp_path_factory):
+    """Trained to step 4, then resumed to 6 (samples and logs every 2 steps)."""
+    pytest.importorskip("wandb")
+    pytest.importorskip("mlflow")
+    env = pytest.MonkeyPatch()
+    env.setenv("WANDB_MODE", "offline")  # W&B writes its run files locally, for `wandb sync`
+    env.setenv("WANDB_SILENT", "true")
+    env.delenv("MLFLOW_TRACKING_URI", raising=False)  # MLflow: a file store in the run
     run = tmp_path_factory.mktemp("runs") / "plain"
     args = ["train", "--data", str(folders / "plain"), "--out", str(run), "--size", "32"]
     assert main(args + [f"--set={s}" for s in TINY]) == 0
-    return run
-
-
-def test_train_data_writes_its_config_and_resumes(trained, capsys):
-    saved = yaml.safe_load((trained / "config.yaml").read_text())
+    saved = yaml.safe_load((run / "config.yaml").read_text())
     assert saved["data"]["name"] == "image-folder" and saved["train"]["steps"] == 4
     assert saved["description"].startswith("DCGAN on the 300 images")
-    assert main(["resume", str(trained), "--set", "train.steps=6"]) == 0
-    assert "trained to step 6" in capsys.readouterr().out
+    first = json.loads((run / "loggers.json").read_text())
+    assert main(["resume", str(run), "--set", "train.steps=6"]) == 0
+    assert json.loads((run / "loggers.json").read_text()) == first  # the same W&B, MLflow runs
+    yield run
+    env.undo()
+
+
+def test_train_data_resumes_from_its_written_config(trained):
+    assert api.load(trained).step == 6
+
+
+def test_offline_wandb_run_files(trained):
+    run, first = trained, json.loads((trained / "loggers.json").read_text())
+    # one offline folder per session (train, resume), both of the same run id: `wandb sync`
+    # uploads them as one run
+    sessions = sorted((run / "wandb").glob(f"offline-run-*-{first['wandb']}"))
+    assert len(sessions) == 2
+    names = sorted(
+        p.relative_to(run / "wandb").as_posix()
+        for s in sessions
+        for p in s.rglob("*")
+        if p.is_file()
+    )
+    print("\n".join(names))  # the files W&B keeps for `wandb sync`
+    assert [n.split("/")[-1] for n in names if n.endswith(".wandb")] == [
+        f"run-{first['wandb']}.wandb"
+    ] * 2
+    grids = [n for n in names if "/files/media/images/samples_" in n]
+    assert len(grids) == 3  # steps 2, 4 (training) and 6 (resumed)
+
+
+def test_mlflow_file_store_run(trained):
+    run, first = trained, json.loads((trained / "loggers.json").read_text())
+    (folder,) = (run / "mlruns").glob(f"*/{first['mlflow']}")
+    names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    print("\n".join(names))
+    assert "artifacts/config.yaml" in names
+    assert [n for n in names if n.startswith("artifacts/samples/")] == [
+        f"artifacts/samples/step-{s:08d}.png" for s in (2, 4, 6)
+    ]
+    # MLflow's file store: one "timestamp value step" line per logged point
+    steps = [
+        int(line.split()[2])
+        for line in (folder / "metrics" / "d_loss").read_text().split("\n")
+        if line
+    ]
+    assert steps == [2, 4, 6]
+
+
+def test_csv_and_tensorboard(trained):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    run = trained
+    with (run / "metrics.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["step"]) for r in rows if r["name"] == "d_loss"] == [2, 4, 6]
+    events = EventAccumulator(str(run)).Reload()
+    assert [e.step for e in events.Scalars("d_loss")] == [2, 4, 6]
+    assert [e.step for e in events.Images("samples")] == [2, 4, 6]
+
+
+def test_unknown_logger_is_named_before_training():
+    with pytest.raises(BadInput, match='unknown logger "tensorbord".*Did you mean "tensorboard"'):
+        config.from_dict({"train": {"loggers": ["tensorbord"]}})
 
 
 @pytest.fixture(scope="module")

@@ -79,13 +79,13 @@ def _train(p: argparse.ArgumentParser):
     add_overrides(p)
 
     def run(a: argparse.Namespace) -> int:
-        from gankit import api
-
         if (a.config is None) == (a.data is None):
             p.error("give a CONFIG file or --data FOLDER (one of them)")
+        if a.data is None and a.size is not None:
+            p.error("--size goes with --data; for a config use --set data.size=N")
+        from gankit import api
+
         if a.data is None:
-            if a.size is not None:
-                p.error("--size goes with --data; for a config use --set data.size=N")
             return _finished(api.train(a.config, a.out, a.set))
         from gankit import autoconfig, config
 
