@@ -51,6 +51,9 @@ def choose(folder: str | Path, size: int | None = None) -> tuple[dict[str, Any],
         )
     else:
         notes.append("recipe unconditional: no class sub-folders")
+    if found.count < cfg["train"]["batch_size"]:  # a batch never repeats an image within it
+        cfg["train"]["batch_size"] = found.count
+        notes.append(f"batch size {found.count}: the whole folder")
     width = cfg["nets"]["g_options"]["width"]
     notes.append(f"network dcgan at {size}x{size}, width {width}, EMA of G (decay 0.999)")
     if found.count < SMALL_SET:
