@@ -527,6 +527,7 @@ def own_images(ch: Chapter) -> None:
         ),
     )
     card = (ROOT / hub / "README.md").read_text().split("## Use")[0].split("---\n")[-1]
+    card = card.replace("![samples, seed 0](samples.png)", "(picture: samples.png)")  # no link here
     ch.snippet("card", "```markdown\n" + card.strip() + "\n```")
 
 
