@@ -86,6 +86,13 @@ def test_bad_files_are_counted_and_too_few_images_is_one_line(folders, capsys):
         main(["train"])
 
 
+def test_images_over_the_pixel_limit_are_counted_as_the_loader_skips_them(folders):
+    from gankit.data.survey import survey
+
+    found = survey(folders / "bad", max_pixels=35 * 36)  # the 36x36 pictures are over it
+    assert (found.count, len(found.too_large), len(found.unreadable)) == (0, 17, 2)
+
+
 @pytest.mark.parametrize("size", [64, 128])
 def test_shipped_folder_configs_are_what_train_data_writes(size, folders):
     shipped = yaml.safe_load((REPO / "configs" / f"folder-{size}.yaml").read_text())
