@@ -145,13 +145,13 @@ def test_train_data_resumes_from_its_written_config(trained):
 
 def test_offline_wandb_run_files(trained):
     run, first = trained, json.loads((trained / "loggers.json").read_text())
-    # one offline folder per session (train, resume), both of the same run id: `wandb sync`
+    # one offline folder per process (train, then resume), both of the same run id: `wandb sync`
     # uploads them as one run
-    sessions = sorted((run / "wandb").glob(f"offline-run-*-{first['wandb']}"))
-    assert len(sessions) == 2
+    folders = sorted((run / "wandb").glob(f"offline-run-*-{first['wandb']}"))
+    assert len(folders) == 2
     names = sorted(
         p.relative_to(run / "wandb").as_posix()
-        for s in sessions
+        for s in folders
         for p in s.rglob("*")
         if p.is_file()
     )
@@ -236,6 +236,29 @@ def test_hub_folder_loads_with_from_pretrained_and_the_mixin(trained, hub_folder
         assert fact in card
     assert "gankit train gankit-config.yaml --out runs/plain-gan" in card
     assert Image.open(hub_folder / "samples.png").size == (4 * 33 + 1, 4 * 33 + 1)
+
+
+def test_card_shows_the_newest_evaluation_with_floors_and_protocol(trained, tmp_path):
+    from gankit.export import export_generator
+
+    run = tmp_path / "run"
+    shutil.copytree(trained, run, ignore=shutil.ignore_patterns("wandb", "mlruns"))
+    protocol = {"dataset": "image-folder", "extractor": "inception", "n_generated": 500}
+    old = {"step": 4, "fid": 99.0, "fid_floor": 9.0, "protocol": protocol}
+    new = {
+        "step": 6,
+        "fid": 41.5,
+        "fid_floor": 3.25,
+        "kid": 0.02,
+        "kid_floor": 0,
+        "protocol": protocol,
+    }
+    with (run / "metrics.jsonl").open("a") as f:  # as `gankit eval RUN` appends them
+        f.write(json.dumps(old) + "\n" + json.dumps(new) + "\n")
+    export_generator(run, tmp_path / "card", card="me/evaluated")
+    card = (tmp_path / "card" / "README.md").read_text()
+    assert "At step 6." in card and "| fid | 41.5 | 3.25 |" in card and "| kid | 0.02 | 0 |" in card
+    assert "| fid | 99" not in card and '"extractor": "inception"' in card
 
 
 def test_weights_follow_the_umask(hub_folder):

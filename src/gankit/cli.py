@@ -95,6 +95,8 @@ def _train(p: argparse.ArgumentParser):
         print(f"gankit train --data {a.data}: chose")
         for note in notes:
             print(f"  {note}")
+        if a.set:
+            print(f"  then --set {' '.join(a.set)}")
         print(f"  config: {out / 'config.yaml'} (edit it, then `gankit resume {out}`)")
         return _finished(api.train(cfg, out))
 
