@@ -30,8 +30,7 @@ from gankit.penalties import PENALTIES
 from gankit.recipes import RECIPES, Recipe
 from gankit.recipes.conditional import sample_labels
 from gankit.stabilisers import WHEN as STABILISERS  # issue 6
-from gankit.train import checkpoint, pick_device, resume_policy
-from gankit.train import trainer as engine
+from gankit.train import checkpoint, resume_policy
 
 
 def train(
@@ -55,7 +54,7 @@ def train(
             f"{out} already holds a run: continue it with `gankit resume {out}`, "
             f"or pass another --out."
         )
-    return engine.train(cfg, out)
+    return _engine().train(cfg, out)
 
 
 def resume(
@@ -69,7 +68,8 @@ def resume(
     run = Path(run)
     before = config.load(_config_path(run))
     cfg = config.load(_config_path(run), overrides)
-    return engine.train(cfg, run, resume=resume_policy.plan(run, before, cfg, reset_optimizer))
+    plan = resume_policy.plan(run, before, cfg, reset_optimizer)
+    return _engine().train(cfg, run, resume=plan)
 
 
 @dataclass
@@ -87,7 +87,8 @@ def load(run: str | Path, device: str = "cpu") -> LoadedRun:
     tensors, state, _ = checkpoint.load_latest(run / "checkpoints")
     d = state["data"]
     spec = DataSpec(d["name"], d["kind"], tuple(d["shape"]), tuple(d["class_names"]))
-    recipe = engine.build_recipe(cfg, spec, pick_device(device))
+    engine = _engine()
+    recipe = engine.build_recipe(cfg, spec, engine.pick_device(device))
     engine.restore_modules(recipe, tensors)
     return LoadedRun(cfg, spec, recipe, int(state["step"]))
 
@@ -196,6 +197,14 @@ def list_parts() -> dict[str, dict[str, str]]:
         "network switches": SWITCHES,
         "text encoders": ENCODERS.describe(),
     }
+
+
+def _engine():
+    """The training engine, imported on first use (it pulls tqdm, matplotlib and the doctor),
+    so that `gankit list` does not wait for it."""
+    from gankit.train import trainer
+
+    return trainer
 
 
 def _config_path(run: Path) -> Path:

@@ -60,6 +60,9 @@ class OptimConfig:
     decay_from: float | None = None  # from this fraction of the run, lrs fall linearly to 0
 
 
+LOGGERS = ("tensorboard", "csv", "wandb", "mlflow")  # what gankit.train.runlog can write to
+
+
 @dataclass
 class TrainConfig:
     steps: int = 1000  # generator steps
@@ -81,6 +84,9 @@ class TrainConfig:
     on_nonfinite: str = "stop"  # NaN/Inf loss: stop | skip (the step) | rollback (to last ckpt)
     progress: bool = True
     threads: int | None = None  # torch's CPU threads (None: torch's choice; 1 on a busy machine)
+    # where scalars and sample grids go besides metrics.jsonl: any of LOGGERS (wandb and mlflow
+    # are optional extras)
+    loggers: list[str] = field(default_factory=lambda: ["tensorboard"])
 
 
 @dataclass
@@ -223,6 +229,12 @@ def from_dict(raw: dict[str, Any]) -> Config:
             "train.cuda_graphs needs train.compile: true and a CUDA device (train.device: auto "
             "or cuda): set both, or switch it off."
         )
+    for name in cfg.train.loggers:
+        if name not in LOGGERS:
+            raise BadInput(
+                f'config key train.loggers: unknown logger "{name}"; use any of '
+                f"{', '.join(LOGGERS)}.{closest(name, LOGGERS)}"
+            )
     decay_from = cfg.optim.decay_from
     if decay_from is not None and not 0 <= decay_from < 1:
         raise BadInput(

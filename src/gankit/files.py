@@ -19,6 +19,14 @@ def write_text_atomic(path: str | Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def follow_umask(path: str | Path) -> None:
+    """Give a file the permissions a plain open() would (0666 less the umask): writers such as
+    safetensors create 0600 files, which other users of a shared model folder cannot read."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
+
+
 def sha256_file(path: str | Path) -> str:
     """The SHA-256 of a file's bytes, read in 1 MiB blocks."""
     h = hashlib.sha256()

@@ -75,7 +75,7 @@ def train(cfg: Config, out: Path, resume: ResumePlan | None = None) -> dict[str,
         config.save(cfg, out / "config.yaml")
         if resume:
             resume.record(out, step)
-    log = RunLog(out, resume_step=step if resume else None) if lead else None
+    log = RunLog(out, step if resume else None, cfg.train.loggers) if lead else None
     doctor = Doctor(cfg, ds, out, step) if lead else None  # issue 8: the training doctor
     start_step = step
     fixed = fixed_noise(recipe, cfg.train.seed, 1000 if ds.kind == "points" else 64)
@@ -84,6 +84,7 @@ def train(cfg: Config, out: Path, resume: ResumePlan | None = None) -> dict[str,
     def save_pictures(step: int) -> Path:
         path = out / "samples" / f"step-{step:08d}.png"
         save_samples(recipe.generate(fixed), path, real_points, f"step {step}")
+        log.image("samples", path, step)
         recipe.save_extra_pictures(fixed, out / "samples", step)  # e.g. one row per class
         return path
 

@@ -10,7 +10,6 @@ import matplotlib
 matplotlib.use("Agg")  # files only, never a window
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
-from torchvision.utils import save_image  # noqa: E402
 
 
 def save_samples(
@@ -20,6 +19,8 @@ def save_samples(
     path.parent.mkdir(parents=True, exist_ok=True)
     fake = fake.detach().float().cpu()
     if fake.dim() == 4:
+        from torchvision.utils import save_image  # slow import: only when saving
+
         save_image(
             fake,
             path,
