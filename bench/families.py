@@ -10,7 +10,8 @@ lapgan         configs/lapgan-fashion.yaml and configs/dcgan-fashion.yaml for th
 sr-*           bicubic, SRResNet (the srgan config with recipe_options.adversarial=false) and
                SRGAN, the same steps each: PSNR and SSIM (torchmetrics) of the upscaled test
                images against the originals, and for Fashion-MNIST FID of the upscaled test
-               images against the test images (own evaluator; there is none for the photos).
+               images against the test images (own evaluator; there is none for the photos);
+               the grid docs/img/<benchmark>.png (input | bicubic | SRResNet | SRGAN | original).
 colourise      the L1-only U-Net, the GAN, and the GAN trained with hints (shown 10 true pixels
                of each test crop, fixed seed): L1 in CIELAB and Hasler-Suesstrunk colourfulness
                on the test crops of the sample photos, and the grid docs/img/colourise-photos.png.
@@ -27,6 +28,7 @@ import time
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from torchmetrics.functional.image import (
     peak_signal_noise_ratio,
     structural_similarity_index_measure,
@@ -124,6 +126,11 @@ def bench_sr(name: str, steps: int, n: int) -> dict:
     }
     for arm, x in outputs.items():
         result[arm] = sr_scores(as_uint8(x), test, embed)
+    # a picture: input (enlarged, nearest) | bicubic | SRResNet | SRGAN | original, 8 test items
+    rows = [F.interpolate(lr[:8], scale_factor=scale, mode="nearest"), *outputs.values(), hr]
+    grid = ROOT / f"docs/img/{name}.png"
+    save_image(torch.cat([as_uint8(r[:8]) for r in rows]).float() / 255, grid, nrow=8, padding=1)
+    result["grid"] = str(grid.relative_to(ROOT))
     if embed is None:
         result["fid"] = "no evaluator for these photos (no class labels to train one)"
     return result

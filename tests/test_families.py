@@ -186,6 +186,24 @@ def test_vgg_term_names_each_bad_weights_file(tmp_path):
         content.build("vgg", data, 3, {"weights": str(other), "layer": "vgg99"})
 
 
+class Exploit:
+    """Unpickling this runs code: the loader must refuse it before that happens."""
+
+    def __init__(self, marker) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def test_vgg_weights_are_never_unpickled(tmp_path):
+    marker, path = tmp_path / "ran", tmp_path / "vgg.pth"
+    torch.save({"features.0.weight": Exploit(marker)}, path)
+    with pytest.raises(BadInput, match="not a readable torch state dict"):
+        content.load_vgg_features(path)
+    assert not marker.exists()
+
+
 def test_srresnet_baseline_never_moves_d(tmp_path):
     raw = {"recipe_options": {"adversarial": False}}
     run = api.train(tiny("srgan", raw), tmp_path / "run")["run"]
