@@ -75,6 +75,11 @@ def as_uint8(x: torch.Tensor) -> torch.Tensor:
     return api.to_uint8(x)
 
 
+def spread(x: torch.Tensor, k: int = 8) -> torch.Tensor:
+    """k items evenly spread over x, for a picture (neighbouring crops look alike)."""
+    return x[torch.linspace(0, len(x) - 1, k).long()]
+
+
 @torch.no_grad()
 def bench_lapgan(steps: int, n: int) -> dict:
     result = {"benchmark": "lapgan vs dcgan, fashion-mnist 28px", "steps": steps, "n": n}
@@ -127,9 +132,11 @@ def bench_sr(name: str, steps: int, n: int) -> dict:
     for arm, x in outputs.items():
         result[arm] = sr_scores(as_uint8(x), test, embed)
     # a picture: input (enlarged, nearest) | bicubic | SRResNet | SRGAN | original, 8 test items
-    rows = [F.interpolate(lr[:8], scale_factor=scale, mode="nearest"), *outputs.values(), hr]
+    rows = [F.interpolate(lr, scale_factor=scale, mode="nearest"), *outputs.values(), hr]
     grid = ROOT / f"docs/img/{name}.png"
-    save_image(torch.cat([as_uint8(r[:8]) for r in rows]).float() / 255, grid, nrow=8, padding=1)
+    save_image(
+        torch.cat([as_uint8(spread(r)) for r in rows]).float() / 255, grid, nrow=8, padding=1
+    )
     result["grid"] = str(grid.relative_to(ROOT))
     if embed is None:
         result["fid"] = "no evaluator for these photos (no class labels to train one)"
@@ -153,12 +160,9 @@ def bench_colourise(steps: int, n: int) -> dict:
             test = data.build(loaded.cfg.data, "test").x[:n]
             result["n"] = len(test)
         x = test.float() / 127.5 - 1
-        generator = torch.Generator().manual_seed(0)  # the same 10 true pixels for every arm
-        c, target = recipe.condition(x, generator) if recipe.opts["hints"] else recipe.condition(x)
-        if recipe.opts[
-            "hints"
-        ]:  # exactly 10 hints each: the sampler's 0..10 draws are for training
-            c = reveal(recipe, x, 10, generator)
+        c, target = recipe.condition(x)
+        if recipe.opts["hints"]:  # exactly 10 true pixels each (training draws 0..10), seed 0
+            c = reveal(x, 10, torch.Generator().manual_seed(0))
         g = recipe.averaged()
         g.eval()
         out = as_uint8(g(c))
@@ -168,19 +172,19 @@ def bench_colourise(steps: int, n: int) -> dict:
             "lab_l1": round(lab_l1(out, real), 3),
             "colourfulness": round(float(colourfulness(out).mean()), 2),
         }
-        shown[arm] = out[:8]
+        shown[arm] = spread(out)
         if arm == "gan_hints":
-            shown["hints_shown"] = as_uint8(recipe.shown(c))[:8]
+            shown["hints_shown"] = spread(as_uint8(recipe.shown(c)))
     result["real_colourfulness"] = round(float(colourfulness(real).mean()), 2)
-    rows = [as_uint8(x[:8, :3]), shown["l1_only"], shown["gan"], shown["hints_shown"]]
-    rows += [shown["gan_hints"], real[:8]]
+    rows = [spread(as_uint8(x[:, :3])), shown["l1_only"], shown["gan"], shown["hints_shown"]]
+    rows += [shown["gan_hints"], spread(real)]
     grid = ROOT / "docs/img/colourise-photos.png"
     save_image(torch.cat(rows).float() / 255, grid, nrow=8, padding=1)
     result["grid"] = str(grid.relative_to(ROOT))
     return result
 
 
-def reveal(recipe, x: torch.Tensor, k: int, generator: torch.Generator) -> torch.Tensor:
+def reveal(x: torch.Tensor, k: int, generator: torch.Generator) -> torch.Tensor:
     """The condition with exactly k true pixels of each target revealed."""
     from gankit.data.translation import split
     from gankit.recipes.colourise import hint_planes

@@ -61,8 +61,6 @@ class SRGAN(ContentGAN):
         """Low-resolution images in [-1, 1] -> `scale` times larger. Inputs over `tile` pixels
         go through G in tiles that overlap by `margin` input pixels, each keeping only its
         centre, so memory stays bounded and no seam shows where G's view reaches past a tile."""
-        if min(x.shape[-2:]) < 1:
-            raise BadInput("an empty image cannot be upscaled.")
         g, s = self.averaged(), self.scale
         with evaluating([g]):
             h, w = x.shape[-2:]
