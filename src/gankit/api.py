@@ -114,7 +114,7 @@ def sample(
     if not loaded.recipe.samples_from_noise:
         raise BadInput(
             f"{loaded.cfg.recipe} runs translate images rather than sample them: "
-            f"use `gankit translate RUN --input ... --out ...`."
+            f"use `gankit translate RUN --input ... --out ...` (`gankit upscale` for srgan)."
         )
     labels = sample_labels(loaded.recipe, n, class_index)  # issue 4: None unless conditional
     g = torch.Generator(device=loaded.recipe.device).manual_seed(seed)
@@ -137,9 +137,20 @@ def sample(
     out = {"points": x.float().numpy()} if loaded.spec.kind == "points" else {}
     if loaded.spec.kind != "points":
         out["images"] = to_uint8(x).numpy()
+    if hasattr(loaded.recipe, "levels_of"):  # a pyramid: the coarser levels of each image too
+        for level in pyramid_levels(loaded.recipe, n, g.manual_seed(seed), batch, ema)[:-1]:
+            out[f"level_{level.shape[-1]}px"] = to_uint8(level).numpy()
     if labels is not None:
         out["labels"] = labels.cpu().numpy().astype(np.int64)
     return out
+
+
+def pyramid_levels(
+    recipe: Recipe, n: int, g: torch.Generator, batch: int, ema: bool
+) -> list[torch.Tensor]:
+    """A LAPGAN run's samples at every level (the same latents as its final images)."""
+    chunks = [recipe.levels_of(recipe.noise(min(batch, n - i), g), ema) for i in range(0, n, batch)]
+    return [torch.cat([c[k] for c in chunks]).cpu() for k in range(len(chunks[0]))]
 
 
 def evaluate(

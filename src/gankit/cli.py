@@ -288,6 +288,7 @@ PLUGINS = (
     "gankit.metrics.commands",  # eval, evaluator
     "gankit.lab.commands",  # lab, latent
     "gankit.translate",  # translate
+    "gankit.upscale",  # upscale (super-resolution)
     "gankit.generate",  # generate
     "gankit.playground.commands",  # playground
 )

@@ -62,6 +62,7 @@ def write_report(run: Path, max_grids: int = 8) -> Path:
     parts.append(skipped_evaluations(records))
     parts.append(sample_grids(run, "step-*.png", "Samples over time", max_grids))
     parts.append(sample_grids(run, "classes-step-*.png", "Samples per class over time", 4))
+    parts.append(sample_grids(run, "levels-step-*.png", "Pyramid levels, coarse to fine", 4))
     parts.append(f"<h2>Config</h2><pre>{html.escape(cfg_text)}</pre>")
     page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>gankit report: "
