@@ -323,6 +323,7 @@ def test_translate_refuses_colour_inputs_and_hints_off_the_image(runs, tmp_path,
 
 def test_hints_need_a_run_trained_with_them(tmp_path, capsys):
     run = api.train(tiny("colourise", {"recipe_options": {"hints": 0}}, steps=2), tmp_path / "r")
+    capsys.readouterr()  # the training's own lines; the one line asked of translate follows
     Image.fromarray(np.zeros((16, 16), np.uint8)).save(tmp_path / "grey.png")
     argv = ["translate", str(run["run"]), "--input", str(tmp_path / "grey.png"), "--out", "o"]
     fails_with_one_line([*argv, "--hints", "1,1,#ffffff"], capsys, "trained without hints")
