@@ -139,6 +139,7 @@ def evaluate(
     data: DataConfig | None = None,
     extractor: str | None = None,
     inception_weights: str | None = None,
+    resize: str | None = None,
 ) -> dict[str, Any]:
     """Score a run's generator (EMA copy when it has one): each metric beside its real-data floor,
     plus the protocol record, as `gankit eval RUN` prints it.
@@ -158,6 +159,7 @@ def evaluate(
         seed=seed,
         extractor=extractor or cfg.eval.extractor,
         inception_weights=inception_weights or cfg.eval.inception_weights,
+        resize=resize,
     )
 
 

@@ -20,17 +20,25 @@ class RawPoints:
         return x.float(), torch.empty(len(x), 0)
 
 
-def build(kind: str, cfg: DataConfig, channels: int, inception_weights: str | None):
+def build(
+    kind: str,
+    cfg: DataConfig,
+    channels: int,
+    inception_weights: str | None,
+    resize: str | None = None,
+):
     """(extractor, cache key of the reference data) for `own` or `inception`."""
     from gankit.metrics import evaluator
 
     key = evaluator.key_for(cfg, channels)
     if kind == "own":
+        if resize not in (None, "none"):
+            raise BadInput(f"--resize {resize} applies to --extractor inception only.")
         ev = evaluator.load(cfg, channels)
         ev.resize = "none"
         return ev, key
     if kind == "inception":
         from gankit.metrics.inception import InceptionExtractor
 
-        return InceptionExtractor(inception_weights), key
+        return InceptionExtractor(inception_weights, resize), key
     raise BadInput(f'unknown extractor "{kind}": use own or inception.')
