@@ -52,7 +52,8 @@ class InceptionExtractor:
                 f"layout): {str(e).splitlines()[-1].strip()[:160]}"
             ) from None
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self.net = net.eval().to(self.device)
+        # channels_last: oneDNN's (and cuDNN's) faster conv layout, 1.5x on this CPU, same features
+        self.net = net.eval().to(self.device, memory_format=torch.channels_last)
         self.sha256 = inception_weights.trunk_sha256(state)
         self.name = NAME
         self.source = str(p)
@@ -63,7 +64,8 @@ class InceptionExtractor:
         feats, probs = [], []
         chunks = images.split(batch)
         for chunk in tqdm(chunks, desc="inception", unit="batch", leave=False, disable=None):
-            f = self.net(resize.prepare(chunk.to(self.device), self.resize))
+            x = resize.prepare(chunk.to(self.device), self.resize)
+            f = self.net(x.contiguous(memory_format=torch.channels_last))
             feats.append(f.float().cpu())
             if self.has_classifier:
                 probs.append(self.net.logits(f).softmax(1).float().cpu())
