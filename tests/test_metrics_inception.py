@@ -127,6 +127,20 @@ def test_a_tampered_fid_helper_file_is_refused(tmp_path, monkeypatch):
     assert not (tmp_path / "cache" / "inception" / inception_weights.CONVERTED).exists()
 
 
+def test_resize_clean_equals_clean_fids_pil_bicubic():
+    resize = pytest.importorskip("cleanfid.resize")
+
+    from gankit.metrics.resize import prepare
+
+    x = torch.randint(0, 256, (2, 3, 23, 31), generator=torch.Generator().manual_seed(4))
+    x = x.to(torch.uint8)
+    theirs = resize.make_resizer("PIL", False, "bicubic", (299, 299))
+    expected = torch.stack(
+        [torch.from_numpy(theirs(i)).permute(2, 0, 1) for i in x.permute(0, 2, 3, 1).numpy()]
+    )
+    assert torch.allclose(prepare(x, "clean") * 128 + 128, expected.float(), atol=1e-3)
+
+
 def test_resize_at_299_is_only_each_protocols_scaling_and_grey_becomes_rgb():
     from gankit.metrics.resize import prepare
 
