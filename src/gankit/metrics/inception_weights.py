@@ -119,11 +119,19 @@ def trunk_sha256(state: dict[str, Tensor]) -> str:
     The same network saved as pytorch-fid's .pth, torch-fidelity's .pth or gankit's converted
     safetensors gets the same hash, so the protocol record compares networks, not file formats.
     """
+    trunk = {
+        k: v
+        for k, v in state.items()
+        if not k.startswith("fc.") and not k.endswith("num_batches_tracked")
+    }
+    return tensors_sha256(trunk)
+
+
+def tensors_sha256(tensors: dict[str, Tensor]) -> str:
+    """SHA-256 of named tensors as float32 values, in name order."""
     h = hashlib.sha256()
-    for k in sorted(state):
-        if k.startswith("fc.") or k.endswith("num_batches_tracked"):
-            continue
-        v = state[k].detach().to("cpu", torch.float32).contiguous()
+    for k in sorted(tensors):
+        v = tensors[k].detach().to("cpu", torch.float32).contiguous()
         h.update(f"{k}:{tuple(v.shape)}".encode())
         h.update(v.numpy().tobytes())
     return h.hexdigest()
