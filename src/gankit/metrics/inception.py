@@ -67,12 +67,14 @@ class InceptionExtractor:
         """uint8 (N, C, H, W) -> (features (N, 2048), probs (N, 1008), or (N, 0) without fc)."""
         feats, probs = [], []
         chunks = images.split(batch)
-        for chunk in tqdm(chunks, desc="inception", unit="batch", leave=False, disable=None):
-            x = resize.prepare(chunk.to(self.device), self.resize)
-            f = self.net(x.contiguous(memory_format=torch.channels_last))
-            feats.append(f.float().cpu())
-            if self.has_classifier:
-                probs.append(self.net.logits(f).softmax(1).float().cpu())
+        # cuDNN's TF32 convs (on by default) move the features by ~1e-3: keep them float32
+        with torch.backends.cudnn.flags(enabled=True, allow_tf32=False):
+            for chunk in tqdm(chunks, desc="inception", unit="batch", leave=False, disable=None):
+                x = resize.prepare(chunk.to(self.device), self.resize)
+                f = self.net(x.contiguous(memory_format=torch.channels_last))
+                feats.append(f.float().cpu())
+                if self.has_classifier:
+                    probs.append(self.net.logits(f).softmax(1).float().cpu())
         width = 1008 if self.has_classifier else 0
         features = torch.cat(feats) if feats else torch.empty(0, 2048)
         return features, torch.cat(probs) if probs else torch.empty(len(images), width)
