@@ -96,7 +96,10 @@ def test_a_declined_evaluator_skips_the_eval_and_the_run_still_reports(
 def test_a_missing_inception_weights_file_skips_the_eval_too(tmp_path, write_config):
     from conftest import tiny_digits
 
-    raw = tiny_digits(steps=2) | {"eval": {"at_end": True, "n": 50, "extractor": "inception"}}
+    missing = str(tmp_path / "no-such-weights.safetensors")
+    raw = tiny_digits(steps=2) | {
+        "eval": {"at_end": True, "n": 50, "extractor": "inception", "inception_weights": missing}
+    }
     result = api.train(write_config(raw), out=tmp_path / "run")
     assert "inception" in result["metrics"]["eval_skipped"]
     assert (tmp_path / "run" / "report.html").exists()

@@ -138,12 +138,12 @@ def test_a_pickle_bearing_checkpoint_is_refused_without_running_it(write_config,
 
 
 def test_a_pickle_is_refused_as_inception_weights(tmp_path):
-    from gankit.metrics.inception import _read_state
+    from gankit.metrics.inception_weights import read_state
 
     marker, path = tmp_path / "pwned", tmp_path / "inception.pth"
     torch.save({"w": Exploit(marker)}, path)
     with pytest.raises(BadInput, match="cannot read inception weights"):
-        _read_state(path)
+        read_state(path)
     assert not marker.exists()
 
 

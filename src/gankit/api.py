@@ -161,6 +161,7 @@ def evaluate(
     data: DataConfig | None = None,
     extractor: str | None = None,
     inception_weights: str | None = None,
+    resize: str | None = None,
 ) -> dict[str, Any]:
     """Score a run's generator (EMA copy when it has one): each metric beside its real-data floor,
     plus the protocol record, as `gankit eval RUN` prints it.
@@ -181,6 +182,7 @@ def evaluate(
         extractor=extractor or cfg.eval.extractor,
         inception_weights=inception_weights or cfg.eval.inception_weights,
         auto_evaluator=cfg.eval.auto_evaluator,
+        resize=resize,
     )
 
 

@@ -285,7 +285,7 @@ def _finished(result: dict) -> int:
 
 # Modules that register more commands with @command (kept light: heavy imports inside run()).
 PLUGINS = (
-    "gankit.metrics.commands",  # eval, evaluator
+    "gankit.metrics.commands",  # eval, stats, evaluator
     "gankit.lab.commands",  # lab, latent
     "gankit.translate",  # translate
     "gankit.upscale",  # upscale (super-resolution)

