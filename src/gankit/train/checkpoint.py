@@ -13,7 +13,6 @@ so an edited or damaged state can neither crash a resume nor make it overwrite l
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
@@ -29,7 +28,7 @@ from safetensors.torch import load_file, save_file
 
 from gankit import __version__
 from gankit.errors import BadInput
-from gankit.files import sha256_file
+from gankit.files import fix_for, sha256_file
 
 WEIGHTS, STATE = "weights.safetensors", "state.json"
 TMP_PREFIX = ".tmp-step-"  # a checkpoint being written; renamed to step-NNNNNNNN when complete
@@ -57,12 +56,11 @@ def save(
     except (OSError, SafetensorError) as e:  # safetensors reports a full disk as its own error
         shutil.rmtree(tmp, ignore_errors=True)
         code, why = _os_error(e)
-        fix = "free disk space" if code in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT) else "fix that"
         error = OSError(
             f"could not write checkpoint {final} ({why}); "
-            f"earlier checkpoints are intact: {fix} and resume."
+            f"earlier checkpoints are intact: {fix_for(code)} and resume."
         )
-        error.errno = code
+        error.errno, error.named = code, True
         raise error from e
     prune(folder, final, keep)
     return final
@@ -101,7 +99,7 @@ def _os_error(e: Exception) -> tuple[int | None, str]:
     """(errno, reason) of an OSError, or of a SafetensorError that wraps one in its text."""
     if isinstance(e, OSError):
         return e.errno, e.strerror or str(e)
-    match = re.search(r"code: (\d+)", str(e))
+    match = re.search(r"os error (\d+)", str(e))  # "I/O error: No space left ... (os error 28)"
     code = int(match[1]) if match else None
     return code, os.strerror(code) if code else str(e)
 

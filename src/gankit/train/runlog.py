@@ -43,7 +43,7 @@ class RunLog:
         self.tb = SummaryWriter(str(self.run), purge_step=step)
 
     def write(self, record: dict[str, Any]) -> None:
-        with self.path.open("a") as f:
+        with files.writing(self.path), self.path.open("a") as f:
             f.write(json.dumps(record) + "\n")
         for key, value in record.items():
             if key != "step" and isinstance(value, (int, float)) and math.isfinite(value):

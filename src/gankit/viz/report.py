@@ -19,6 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import yaml  # noqa: E402
 
+from gankit import files  # noqa: E402
 from gankit.train.runlog import read  # noqa: E402
 
 CURVES = [  # (title, rule picking the keys) of the panels drawn when the run logged them
@@ -64,7 +65,8 @@ def write_report(run: Path, max_grids: int = 8) -> Path:
         + "</body></html>"
     )
     path = run / "report.html"
-    path.write_text(page)
+    with files.writing(path):
+        path.write_text(page)
     return path
 
 
