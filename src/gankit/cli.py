@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from gankit import __version__
-from gankit.errors import BadInput
+from gankit.errors import BadInput, printable
 
 
 class Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -263,7 +263,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def one_line(error: Exception) -> str:
-    """The error's message on one line: line breaks and control characters (which a bad key or
-    file name can carry into it) are shown escaped, as Python writes them."""
-    text = str(error)
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    """The error's message on one line (see errors.printable)."""
+    return printable(str(error))
