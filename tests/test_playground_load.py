@@ -78,7 +78,8 @@ def client(url: str, until: float, index: int, latencies: list, errors: list, st
 
 
 def slowloris(url: str, until: float, cut: list) -> None:
-    """Hold a request open by sending one header byte every SLOW_BYTE_S; start again when cut."""
+    """Hold a request open by sending one header byte every SLOW_BYTE_S; start again 1 s after
+    being cut (refused over the per-address cap, or closed at the request deadline)."""
     port = int(url.rsplit(":", 1)[1].strip("/"))
     while time.monotonic() < until:
         try:
@@ -100,6 +101,7 @@ def slowloris(url: str, until: float, cut: list) -> None:
                     break
             except OSError:
                 cut.append(1)
+        time.sleep(1.0)  # then try again, as an attacker would (not in a tight loop)
 
 
 def test_20_clients_for_60_s_while_training():

@@ -8,7 +8,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 
-from gankit import __version__
+from gankit import __version__, strict_json
 from gankit.errors import BadInput, printable
 
 
@@ -203,7 +203,7 @@ def _finished(result: dict) -> int:
     print(f"  samples: {result['samples']}")
     print(f"  report:  {result['report']}")
     if result.get("metrics"):
-        print(f"  metrics: {json.dumps(result['metrics'])}")
+        print(f"  metrics: {strict_json.dumps(result['metrics'])}")
     return 0
 
 

@@ -26,6 +26,7 @@ from gankit.metrics.prdc import density_coverage, knn_radius, precision_recall
 IMAGE_METRICS = ("fid", "kid", "is", "precision_recall", "density_coverage", "classes")
 POINT_METRICS = ("fid", "kid", "precision_recall", "density_coverage")
 TOYS = ("ring", "grid")
+MIN_SIDE = 8  # the evaluators' convolutions and pooling need a few pixels
 
 
 def evaluate_generator(recipe: Any, cfg: Config) -> dict[str, Any]:
@@ -71,6 +72,8 @@ def evaluate_samples(
     """Score samples (uint8 (N, C, H, W) images or float (N, D) points) against data_cfg."""
     if data_cfg.name not in data.DATASETS:
         data.DATASETS.get(data_cfg.name)  # raises BadInput naming the known datasets
+    if len(samples) < 2:  # every metric compares spreads: one sample has none
+        raise BadInput(f"{len(samples)} sample(s) given: the metrics need at least 2.")
     if samples.dtype == torch.uint8 or samples.ndim == 4:
         return _images(samples, data_cfg, metrics, seed, extractor, inception_weights)
     return _points(samples, data_cfg, metrics, seed)
@@ -137,6 +140,11 @@ def check_images(x: Tensor) -> None:
         raise BadInput(f"images must have 1 or 3 channels in dim 1, got {tuple(x.shape)}{hint}.")
     if x.shape[2] != x.shape[3]:
         raise BadInput(f"images must be square, got {x.shape[2]}x{x.shape[3]}.")
+    if x.shape[2] < MIN_SIDE:
+        raise BadInput(
+            f"images of {x.shape[2]}x{x.shape[3]} pixels are too small to score: export them at "
+            f"the dataset's size (at least {MIN_SIDE}x{MIN_SIDE})."
+        )
     if len(x) and int(x.max()) <= 1:
         raise BadInput(
             "images only hold values 0 and 1: they look like [0, 1] floats cast to uint8; "
