@@ -60,7 +60,7 @@ def build(
         )
     if pack > 1:  # the body sees pack samples' channels (or features) stacked
         shape = (shape[0] * pack, *shape[1:])
-    _check_size(name, role, builder, tuple(shape), z_dim, num_classes, options)
+    check_size(name, role, tuple(shape), z_dim, num_classes, options)
     try:
         net = builder(role, tuple(shape), z_dim, num_classes, **options)
     except ValueError as e:  # a builder's own check of shape or option values
@@ -72,15 +72,21 @@ def build(
     return Packed(net, pack) if pack > 1 else net
 
 
-def _check_size(name: str, role: str, builder: Any, *args: Any) -> None:
+def check_size(
+    name: str,
+    role: str,
+    shape: tuple[int, ...],
+    z_dim: int,
+    num_classes: int,
+    options: dict[str, Any],
+) -> None:
     """Build the network on the meta device (shapes, no memory) and refuse it before the real
     build when its weights, gradients and two optimiser moments would not fit in memory; an
     option of the wrong type fails here too, as one line instead of torch's traceback."""
-    *args, options = args
-    where = f"nets.{role}_options"
+    builder, where = NETS.get(name), f"nets.{role}_options"
     try:
         with torch.device("meta"):
-            probe = builder(role, *args, **options)
+            probe = builder(role, shape, z_dim, num_classes, **options)
     except (TypeError, ValueError, OverflowError) as e:
         raise BadInput(f'network "{name}" cannot be built from {where} ({e}): fix them.') from None
     except (RuntimeError, NotImplementedError):  # an op meta tensors lack: the real build decides
