@@ -96,3 +96,14 @@ def test_a_damaged_checkpoint_holds_no_slot(trained, tmp_path):
     checkpoint.save(ckpts, 35, tensors, state, keep=3)
     names = [p.name for p in checkpoint.list_steps(ckpts)]
     assert names == ["step-00000010", "step-00000030", "step-00000035"]
+
+
+def test_resuming_a_run_with_no_checkpoint_trains_from_step_0(trained, tmp_path, capsys):
+    """What docs/RELIABILITY.md says: a run stopped before its first checkpoint is retrained."""
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copy(trained / "config.yaml", run / "config.yaml")
+    capsys.readouterr()
+    assert main(["resume", str(run), "--set", "train.steps=10"]) == 0
+    assert "no checkpoint yet: training from step 0" in capsys.readouterr().err
+    assert checkpoint.list_steps(run / "checkpoints")[-1].name == "step-00000010"
