@@ -1,8 +1,8 @@
 """Size limits checked before anything is allocated, so a hostile or mistyped size ends in one
 clear line (exit 2) instead of a MemoryError, a swapping machine or an allocator traceback.
 
-The memory budget is half the machine's RAM unless GANKIT_MAX_MEMORY (bytes, or with a K/M/G/T
-suffix) says otherwise; a caller that knows better can raise it for one process.
+The memory budget is the smaller of half the machine's RAM and the memory available now, unless
+GANKIT_MAX_MEMORY (bytes, or with a K/M/G/T suffix) says otherwise for the process.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ _UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 
 
 def memory_budget() -> int:
-    """Bytes one allocation plan may take: GANKIT_MAX_MEMORY, else half the physical RAM."""
+    """Bytes one allocation plan may take: GANKIT_MAX_MEMORY, else min(RAM / 2, available)."""
     text = os.environ.get(ENV, "").strip().upper().removesuffix("B")
     if text:
         match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]?)I?", text)
