@@ -33,7 +33,6 @@ class Disk:
             filler = self.root / FILLER
             stat = os.statvfs(self.root)
             with open(filler, "wb") as f:
-                f.truncate(0)
                 block = b"\0" * (1 << 16)
                 left = stat.f_bavail * stat.f_frsize - free
                 while left > 0:

@@ -142,5 +142,8 @@ def test_killed_mid_write_on_a_nearly_full_disk_resumes_bit_identical(disk, tmp_
     # Space freed: resume to the end, bit-identical to the uninterrupted run.
     assert launch(["resume", str(run)]).wait(None) == 0
     a, b = generator(reference), generator(run)
-    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    identical = a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    numbers = {"kills": kills, "kills_mid_write": mid_write, "tmpfs": disk.mounted}
+    print(json.dumps(numbers | {"generator_bit_identical": identical}))
+    assert identical
     assert logged(reference) == logged(run)
