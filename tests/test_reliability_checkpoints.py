@@ -81,7 +81,7 @@ def test_save_error_names_the_cause_for_other_os_errors(tmp_path, monkeypatch):
         raise PermissionError(errno.EACCES, "Permission denied")
 
     monkeypatch.setattr(checkpoint, "save_file", denied)
-    with pytest.raises(OSError, match="Permission denied.*intact: fix that and resume") as e:
+    with pytest.raises(OSError, match="Permission denied.*intact: make it writable") as e:
         checkpoint.save(tmp_path, 1, {"w": torch.zeros(2)}, {}, keep=2)
     assert e.value.errno == errno.EACCES
     assert not list(tmp_path.iterdir())
