@@ -55,15 +55,21 @@ def test_odd_npz_files_exit_2_with_one_line(tmp_path, capsys, case):
     assert words in refuse(array, tmp_path / "odd.npz", dataset, capsys)
 
 
-def test_large_samples_are_refused_before_the_reference_is_built(tmp_path, capsys, monkeypatch):
-    """One 800x800 image made eval resize the whole reference set to 800x800 (2.7 GB, then a
-    MemoryError): the size is now checked before a byte is allocated."""
-    monkeypatch.setenv("GANKIT_MAX_MEMORY", "1G")
-    image = np.random.default_rng(0).integers(0, 256, (1, 1, 800, 800), dtype=np.uint8)
-    line = refuse(
-        {"images": np.concatenate([image, image])}, tmp_path / "big.npz", "digits", capsys
-    )
-    assert "800x800" in line and "over the memory limit of 1.0 GB" in line
+def test_large_samples_are_refused_before_anything_is_built(tmp_path, capsys):
+    """One 800x800 image made eval resize the whole reference set to 800x800 and then build an
+    evaluator at that size (2.7 GB, then a MemoryError, or the OOM killer)."""
+    image = np.random.default_rng(0).integers(0, 256, (2, 1, 800, 800), dtype=np.uint8)
+    line = refuse({"images": image}, tmp_path / "big.npz", "digits", capsys)
+    assert "800x800" in line and "export the samples at the dataset's size" in line
+
+
+def test_a_reference_over_the_memory_limit_is_refused_before_it_is_resized(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setenv("GANKIT_MAX_MEMORY", "10M")
+    image = np.random.default_rng(0).integers(0, 256, (2, 1, 256, 256), dtype=np.uint8)
+    line = refuse({"images": image}, tmp_path / "big.npz", "digits", capsys)
+    assert "images at 256x256" in line and "over the memory limit of 10.0 MB" in line
     assert "GANKIT_MAX_MEMORY" in line
 
 

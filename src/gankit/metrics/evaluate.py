@@ -27,6 +27,9 @@ IMAGE_METRICS = ("fid", "kid", "is", "precision_recall", "density_coverage", "cl
 POINT_METRICS = ("fid", "kid", "precision_recall", "density_coverage")
 TOYS = ("ring", "grid")
 MIN_SIDE = 8  # the evaluators' convolutions and pooling need a few pixels
+# gankit's own evaluators are small CNNs trained (on the spot, for small datasets) at the samples'
+# side, 1000 images a batch: at 800x800 one batch's first activations alone are tens of GB.
+MAX_OWN_SIDE = 256
 
 
 def evaluate_generator(recipe: Any, cfg: Config) -> dict[str, Any]:
@@ -159,6 +162,12 @@ def _images(x: Tensor, cfg: DataConfig, metrics, seed, extractor, weights) -> di
     if native != channels:
         raise BadInput(
             f"samples have {channels} channel(s) but {cfg.name} as configured has {native}."
+        )
+    if extractor == "own" and size > MAX_OWN_SIDE:
+        raise BadInput(
+            f"images of {size}x{size} are larger than gankit's own evaluators go "
+            f"({MAX_OWN_SIDE}x{MAX_OWN_SIDE}): export the samples at the dataset's size "
+            "(data.size), or score them with --extractor inception."
         )
     cfg = replace(cfg, size=size, channels=channels)
     if cfg.name in BASES:
