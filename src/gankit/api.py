@@ -9,6 +9,7 @@ scores = gk.evaluate(run["run"], n=500)
 
 from __future__ import annotations
 
+import math
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from gankit import config, describe
+from gankit import config, describe, files, limits
 from gankit.config import Config, DataConfig
 from gankit.data import DATASETS, DataSpec
 from gankit.errors import BadInput
@@ -111,6 +112,9 @@ def sample(
     loaded = run if isinstance(run, LoadedRun) else load(run)
     if n < 1:
         raise BadInput(f"--n {n}: ask for at least one sample.")
+    # float32 chunks from G, their concatenation, then the export (uint8 images, float points)
+    per_sample = math.prod(loaded.spec.shape) * 12
+    limits.check_memory(f"--n {n} samples", n * per_sample, "ask for fewer with --n")
     if not loaded.recipe.samples_from_noise:
         raise BadInput(
             f"{loaded.cfg.recipe} runs translate images rather than sample them: "
@@ -192,9 +196,13 @@ def to_uint8(x: torch.Tensor) -> torch.Tensor:
 
 
 def save_npz(arrays: dict[str, np.ndarray], path: str | Path) -> Path:
+    """Write `arrays` to `path` (".npz" added when missing, as numpy does); returns the file."""
     path = Path(path)
+    if path.suffix != ".npz":
+        path = path.with_name(path.name + ".npz")
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, **arrays)
+    with files.writing(path):
+        np.savez_compressed(path, **arrays)
     return path
 
 

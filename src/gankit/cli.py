@@ -9,8 +9,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from gankit import __version__
-from gankit.errors import BadInput
+from gankit import __version__, strict_json
+from gankit.errors import BadInput, printable
 
 
 class Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -279,7 +279,7 @@ def _finished(result: dict) -> int:
     print(f"  samples: {result['samples']}")
     print(f"  report:  {result['report']}")
     if result.get("metrics"):
-        print(f"  metrics: {json.dumps(result['metrics'])}")
+        print(f"  metrics: {strict_json.dumps(result['metrics'])}")
     return 0
 
 
@@ -340,7 +340,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def one_line(error: Exception) -> str:
-    """The error's message on one line: line breaks and control characters (which a bad key or
-    file name can carry into it) are shown escaped, as Python writes them."""
-    text = str(error)
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    """The error's message on one line (see errors.printable)."""
+    return printable(str(error))

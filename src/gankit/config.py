@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from gankit import files
+from gankit import files, yaml_safe
 from gankit.errors import BadInput, closest
 
 
@@ -133,26 +133,32 @@ class Config:
         return dataclasses.asdict(self)
 
 
-# Ranges checked after types: key path -> (lowest allowed, why).
-_AT_LEAST = {
-    "data.size": (1, "an image side in pixels"),
-    "nets.z_dim": (1, "the latent size"),
-    "train.steps": (0, "a number of generator steps"),
-    "train.budget_s": (0, "a time budget in seconds (null for none)"),
-    "train.batch_size": (1, "a batch size"),
-    "train.threads": (1, "a number of CPU threads (null for torch's choice)"),
-    "train.n_critic": (1, "D steps per G step"),
-    "train.log_every": (1, "a step interval"),
-    "train.sample_every": (1, "a step interval"),
-    "train.checkpoint_every": (1, "a step interval"),
-    "train.keep_checkpoints": (1, "how many checkpoints to keep"),
-    "eval.every": (0, "a step interval (0 for off)"),
-    "eval.n": (2, "a number of samples"),
-    "optim.lr_g": (0, "a learning rate"),
-    "optim.lr_d": (0, "a learning rate"),
-    "loss.penalty_weight": (0, "a penalty weight"),
-    "loss.clip": (0, "a clipping bound"),
-    "loss.penalty_every": (1, "a step interval"),
+# Ranges checked after types: key path -> (lowest, highest allowed, why). The upper bounds keep
+# a typo (an extra three zeros) from reaching torch as a size it cannot allocate or an integer it
+# cannot hold; they sit far above any run this toolkit is for.
+BIG = 2**62  # an interval or count with no natural bound: still a 64-bit integer in torch
+_RANGES = {
+    "data.size": (1, 4096, "an image side in pixels"),
+    "nets.z_dim": (1, 65536, "the latent size"),
+    "train.steps": (0, BIG, "a number of generator steps"),
+    "train.seed": (0, 2**32 - 1, "a seed"),
+    "train.budget_s": (0, math.inf, "a time budget in seconds (null for none)"),
+    "train.batch_size": (1, 65536, "a batch size"),
+    "train.threads": (1, 4096, "a number of CPU threads (null for torch's choice)"),
+    "train.n_critic": (1, 1000, "D steps per G step"),
+    "train.log_every": (1, BIG, "a step interval"),
+    "train.sample_every": (1, BIG, "a step interval"),
+    "train.checkpoint_every": (1, BIG, "a step interval"),
+    "train.keep_checkpoints": (1, 1000, "how many checkpoints to keep"),
+    "eval.every": (0, BIG, "a step interval (0 for off)"),
+    "eval.n": (2, 1_000_000, "a number of samples"),
+    "optim.lr_g": (0, 1e6, "a learning rate"),
+    "optim.lr_d": (0, 1e6, "a learning rate"),
+    "loss.penalty_weight": (0, 1e6, "a penalty weight"),
+    "loss.clip": (0, 1e6, "a clipping bound"),
+    "loss.penalty_every": (1, BIG, "a step interval"),
+    "stabilisers.minibatch_discrimination": (0, 4096, "a number of kernels"),
+    "stabilisers.instance_noise_steps": (0, BIG, "a number of steps"),
 }
 
 
@@ -164,7 +170,7 @@ def load(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Confi
             f"config file {path} not found: give the path of a YAML file (see configs/)."
         )
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml_safe.load(path.read_text(encoding="utf-8")) or {}
     except UnicodeDecodeError as e:
         raise BadInput(
             f"config {path} is not UTF-8 text (byte {e.start}): save it as UTF-8 YAML."
@@ -172,6 +178,8 @@ def load(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Confi
     except yaml.YAMLError as e:
         line = getattr(getattr(e, "problem_mark", None), "line", None)
         where = f" at line {line + 1}" if line is not None else ""
+        if isinstance(e, yaml_safe.Refused):
+            raise BadInput(f"config {path}{where} is refused: {e.problem}.") from None
         raise BadInput(f"config {path} is not valid YAML{where}: fix the syntax there.") from None
     if not isinstance(raw, dict):
         raise BadInput(f"config {path} must be a mapping of sections (data:, nets:, ...).")
@@ -186,7 +194,9 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str] | tuple[str, ...])
         if not sep or not key.strip():
             raise BadInput(f'--set "{item}" must look like key.path=value, e.g. train.steps=500.')
         try:
-            value = yaml.safe_load(text)
+            value = yaml_safe.load(text)
+        except yaml_safe.Refused as e:
+            raise BadInput(f'--set "{item}" is refused: {e.problem}.') from None
         except yaml.YAMLError:
             value = text
         node = raw
@@ -203,13 +213,14 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str] | tuple[str, ...])
 def from_dict(raw: dict[str, Any]) -> Config:
     """Build a validated Config from plain data; the first problem raises BadInput."""
     cfg = _build(Config, raw, "")
-    for key, (low, what) in _AT_LEAST.items():
+    for key, (low, high, what) in _RANGES.items():
         section, name = key.split(".")
         value = getattr(getattr(cfg, section), name)
-        if value is not None and not low <= value < math.inf:  # NaN and infinity fail too
-            raise BadInput(
-                f"config key {key} = {value} is out of range: {what} must be a finite "
-                f"number >= {low}."
+        if value is not None and not (low <= value <= high and math.isfinite(value)):
+            bound = f">= {low}" if high == math.inf else f"from {low} to {high:g}"
+            raise BadInput(  # NaN and infinity fail too
+                f"config key {key} = {value:g} is out of range: {what} must be a finite "
+                f"number {bound}."
             )
     if cfg.data.channels not in (None, 1, 3):
         raise BadInput(f"config key data.channels = {cfg.data.channels}: use 1, 3 or null.")

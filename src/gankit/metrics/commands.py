@@ -7,12 +7,13 @@ Everything heavy is imported inside the runners, so `gankit --help` stays fast.
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 from pathlib import Path
 from typing import Any
 
+from gankit import files, strict_json
 from gankit.cli import add_ema_switch, command
-from gankit.errors import BadInput
+from gankit.errors import BadInput, printable
 
 METRIC_NAMES = ["fid", "kid", "is", "precision_recall", "density_coverage", "classes", "modes"]
 
@@ -53,7 +54,9 @@ def _eval(p: argparse.ArgumentParser):
             result = _eval_npz(target, a)
         else:
             raise BadInput(f"{target} is neither a run directory nor an existing .npz file.")
-        print(json.dumps(result))
+        print(strict_json.dumps(result), flush=True)
+        if target.is_dir():  # printed first: a read-only run still gets its scores
+            _record(target, result)
         return 0
 
     return run
@@ -71,10 +74,18 @@ def _eval_run(run: Path, a: argparse.Namespace) -> dict[str, Any]:
     result = api.evaluate(
         loaded, a.n, a.metrics, a.seed, data_cfg, a.extractor, a.inception_weights, a.resize
     )
-    record = {"step": loaded.step} | result
-    with (run / "metrics.jsonl").open("a") as f:
-        f.write(json.dumps(record) + "\n")
-    return record
+    return {"step": loaded.step} | result
+
+
+def _record(run: Path, record: dict[str, Any]) -> None:
+    """Append the scores to the run's metrics.jsonl; a run that cannot be written keeps them only
+    on stdout, with one warning line."""
+    path = run / "metrics.jsonl"
+    try:
+        with files.writing(path), path.open("a") as f:
+            f.write(strict_json.dumps(record) + "\n")
+    except OSError as e:
+        print(f"gankit: warning: {printable(str(e))}", file=sys.stderr)
 
 
 def _eval_npz(path: Path, a: argparse.Namespace) -> dict[str, Any]:
@@ -93,6 +104,11 @@ def _eval_npz(path: Path, a: argparse.Namespace) -> dict[str, Any]:
         raise BadInput(
             f"{path} is not a sample export (.npz with `images` or `points`): {type(e).__name__}."
         ) from None
+    if values.dtype.kind not in "uif":  # strings, booleans, complex: no number to score
+        raise BadInput(
+            f"{path}'s `{key}` holds {values.dtype} values: a sample export holds uint8 images "
+            "or float points."
+        )
     x = torch.from_numpy(np.ascontiguousarray(values))
     if a.n is not None:
         if a.n > len(x):

@@ -29,6 +29,10 @@ from gankit.metrics.prdc import density_coverage, knn_radius, precision_recall
 IMAGE_METRICS = ("fid", "kid", "is", "precision_recall", "density_coverage", "classes")
 POINT_METRICS = ("fid", "kid", "precision_recall", "density_coverage")
 TOYS = ("ring", "grid")
+MIN_SIDE = 8  # the evaluators' convolutions and pooling need a few pixels
+# gankit's own evaluators are small CNNs trained (on the spot, for small datasets) at the samples'
+# side, 1000 images a batch: at 800x800 one batch's first activations alone are tens of GB.
+MAX_OWN_SIDE = 256
 
 
 def evaluate_generator(recipe: Any, cfg: Config) -> dict[str, Any]:
@@ -85,6 +89,8 @@ def evaluate_samples(
     (torch | tf1 | clean) is the inception extractor's (default tf1)."""
     if data_cfg.name not in data.DATASETS:
         data.DATASETS.get(data_cfg.name)  # raises BadInput naming the known datasets
+    if len(samples) < 2:  # every metric compares spreads: one sample has none
+        raise BadInput(f"{len(samples)} sample(s) given: the metrics need at least 2.")
     if samples.dtype == torch.uint8 or samples.ndim == 4:
         return _images(
             samples, data_cfg, metrics, seed, extractor, inception_weights, auto_evaluator, resize
@@ -153,6 +159,11 @@ def check_images(x: Tensor) -> None:
         raise BadInput(f"images must have 1 or 3 channels in dim 1, got {tuple(x.shape)}{hint}.")
     if x.shape[2] != x.shape[3]:
         raise BadInput(f"images must be square, got {x.shape[2]}x{x.shape[3]}.")
+    if x.shape[2] < MIN_SIDE:
+        raise BadInput(
+            f"images of {x.shape[2]}x{x.shape[3]} pixels are too small to score: export them at "
+            f"the dataset's size (at least {MIN_SIDE}x{MIN_SIDE})."
+        )
     if len(x) and int(x.max()) <= 1:
         raise BadInput(
             "images only hold values 0 and 1: they look like [0, 1] floats cast to uint8; "
@@ -169,6 +180,12 @@ def _images(
     if native != channels:
         raise BadInput(
             f"samples have {channels} channel(s) but {cfg.name} as configured has {native}."
+        )
+    if extractor == "own" and size > MAX_OWN_SIDE:
+        raise BadInput(
+            f"images of {size}x{size} are larger than gankit's own evaluators go "
+            f"({MAX_OWN_SIDE}x{MAX_OWN_SIDE}): export the samples at the dataset's size "
+            "(data.size), or score them with --extractor inception."
         )
     cfg = replace(cfg, size=size, channels=channels)
     if cfg.name in BASES:

@@ -187,7 +187,7 @@ class RunLog:
             files.write_text_atomic(ids_path, json.dumps(ids))
 
     def write(self, record: dict[str, Any]) -> None:
-        with self.path.open("a") as f:
+        with files.writing(self.path), self.path.open("a") as f:
             f.write(json.dumps(record) + "\n")
         values = scalars(record)
         for sink in self.sinks:

@@ -20,6 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import yaml  # noqa: E402
 
+from gankit import files  # noqa: E402
 from gankit.config import DataConfig  # noqa: E402
 from gankit.describe import data_phrase  # noqa: E402
 from gankit.train.resume_policy import history, show  # noqa: E402
@@ -71,7 +72,8 @@ def write_report(run: Path, max_grids: int = 8) -> Path:
         + "</body></html>"
     )
     path = run / "report.html"
-    path.write_text(page)
+    with files.writing(path):
+        path.write_text(page)
     return path
 
 
