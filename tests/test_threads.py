@@ -38,7 +38,7 @@ def test_train_threads_sets_torch_and_the_run_says_so(
     tmp_path, write_config, capsys, restore_threads
 ):
     raw = tiny_ring(steps=20)
-    raw["train"]["threads"] = 1
+    raw["train"] |= {"threads": 1, "progress": True}  # a quiet run does not say it
     torch.set_num_threads(2)
     api.train(write_config(raw), out=tmp_path / "run")
     assert torch.get_num_threads() == 1

@@ -16,7 +16,6 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torchvision.utils import save_image
 
 from gankit import laplacian
 from gankit.config import Config
@@ -110,4 +109,6 @@ class LapGAN(Recipe):
         grid = torch.stack(images, 1).flatten(0, 1).cpu()
         path = samples / f"levels-step-{step:08d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
+        from torchvision.utils import save_image  # torchvision loads slowly: only when drawing
+
         save_image(grid, path, nrow=len(images), normalize=True, value_range=(-1, 1), padding=1)

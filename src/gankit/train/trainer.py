@@ -62,8 +62,9 @@ def train(cfg: Config, out: Path, resume: ResumePlan | None = None) -> dict[str,
     ds = data.build(cfg.data)
     recipe = build_recipe(cfg, ds.spec, device)
     stream = BatchStream(ds, cfg.train.batch_size, cfg.train.seed, device)
-    # said once the config has built (a bad one fails with its one line alone), before any step
-    setup_threads(cfg.train.threads, say=lead)
+    # said once the config has built (a bad one fails with its one line alone), before any step;
+    # a quiet run (train.progress: false, as scripts and tests use) does not say it
+    setup_threads(cfg.train.threads, say=lead and cfg.train.progress)
     step, time_s = 0, 0.0
     fresh_upto = resume.fresh_optimizers_upto if resume else -1
     if resume and checkpoint.list_steps(out / "checkpoints"):
