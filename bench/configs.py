@@ -96,6 +96,12 @@ def main() -> None:
         paths = [q for q in paths if q.stem in a.only]
     for path in paths:
         cfg = config.load(path)
+        try:
+            data.build(cfg.data)
+        except BadInput as e:  # a template for the user's own data (folder-64.yaml, ...)
+            skipped = {"config": path.stem, "description": cfg.description, "skipped": str(e)}
+            print(json.dumps(records.append("" if a.no_record else "configs", skipped)))
+            continue
         png = ROOT / "docs" / "img" / f"budget-{path.stem}.png"
         run = budget_run(path, a.budget, png)
         record = {

@@ -63,7 +63,8 @@ def table(header: Row, rows: Iterable[Row]) -> str:
 
 
 def provenance(recs: list[Record], subs: tuple[tuple[str, str], ...] = ()) -> str:
-    """The commands (seeds and the like folded by `subs`) and machines behind a table's records."""
+    """The commands (seeds and the like folded by `subs`) behind a table's records, then where
+    and when they ran, as one indented block."""
     commands, machines, dates = [], [], []
     for r in recs:
         cmd = r["command"]
@@ -72,9 +73,9 @@ def provenance(recs: list[Record], subs: tuple[tuple[str, str], ...] = ()) -> st
         for seen, value in ((commands, cmd), (machines, r["machine"]), (dates, r["date"])):
             if value not in seen:
                 seen.append(value)
-    block = "\n".join(f"    {c}" for c in commands)
     span = dates[0] if len(set(dates)) == 1 else f"{min(dates)} to {max(dates)}"
-    return f"{block}\n\nMachine: {'; '.join(machines)}. Torch {recs[0]['torch']}, {span}.\n"
+    where = f"# on {'; '.join(machines)}; torch {recs[0]['torch']}; {span}"
+    return "\n".join(f"    {line}" for line in [*commands, where]) + "\n"
 
 
 def current(name: str) -> list[Record]:
@@ -98,7 +99,7 @@ def configs_table() -> str:
     recs = [latest[k] for k in sorted(latest)]
 
     def quality(r: Record) -> str:
-        h = r["headline"]
+        h = r.get("headline") or {"metric": None}
         if h["metric"] is None:
             return "(its own benchmark below)"
         total = f" of {num(h['total'])}" if h.get("total") else ""
@@ -108,15 +109,22 @@ def configs_table() -> str:
         [
             f"`{r['config']}`",
             r["description"],
-            num(r["steps_per_s"]),
-            num(r["budget_steps"]),
+            num(r.get("steps_per_s")),
+            num(r.get("budget_steps")),
             quality(r),
-            f"![]({r['png']})",
+            f"![]({r['png']})" if "png" in r else "-",
         ]
         for r in recs
     ]
     header = ["config", "shows", "steps/s", "steps in budget", "after the budget", "samples"]
-    return section(recs, header, rows, ((r"--only .*", ""),))
+    shown = [row for row, r in zip(rows, recs) if "skipped" not in r]
+    templates = ", ".join(f"`{r['config']}`" for r in recs if "skipped" in r)
+    text = section(recs, header, shown, ((r" --only .*", ""),))
+    return text + (
+        f"\n\nTemplates for your own images (they need `data.root`): {templates}."
+        if templates
+        else ""
+    )
 
 
 def speed_table() -> str:
@@ -172,6 +180,88 @@ def gpu_table() -> str:
         + f"\nNo GPU run is recorded yet. The smoke run on the CPU ran {ran} of {len(rows)} rows;"
         + f" the others said why not ({'; '.join(said)}). Its figures are not speeds."
     )
+
+
+def threads_table() -> str:
+    recs = current("threads-ring")
+    rows = [
+        [num(r["threads"]), num(r["rep"]), num(r["load_average"]),
+         ", ".join(num(v) for k, v in r.items() if k.startswith("steps_per_s") for v in v)]
+        for r in recs
+    ]  # fmt: skip
+    return section(
+        recs,
+        ["threads", "run", "load average", "steps/s at each log step"],
+        rows,
+        ((r"train\.threads=\d", "train.threads=T"),),
+    )
+
+
+def cli_startup_table() -> str:
+    recs = current("cli-startup")
+    commands = list(recs[0]["median_wall_s"]) if recs else []
+    rows = [
+        [
+            r["tree"],
+            *(num(r["median_wall_s"][c]) for c in commands),
+            num(r["import_torch_median_wall_s"]),
+            num(r["load_average_1min"]),
+        ]
+        for r in recs
+    ]
+    header = ["tree", *(f"`gankit {c}` s" for c in commands), "`import torch` s", "load"]
+    return section(recs, header, rows)
+
+
+def fid_inception_table() -> str:
+    recs = current("fid-inception")
+    rows = []
+    for r in recs:
+        per_k = r["cpu_seconds_per_1000_images"]
+        rows.append([
+            r["dataset"], f"{num(r['n_train'])} / {num(r['n_test'])}", r["resize"],
+            num(r["fid_floor"]), num(r["kid_floor"]),
+            f"{num(r['precision_floor'])} / {num(r['recall_floor'])}", num(per_k),
+            f"{num(per_k * 10 / 60)} min / {num(per_k * 50 / 3600)} h",
+        ])  # fmt: skip
+    header = ["data", "n train / test", "resize", "FID floor", "KID floor",
+              "precision / recall floor", "CPU s per 1,000 images", "10k / 50k images"]  # fmt: skip
+    return section(recs, header, rows)
+
+
+def lapgan_table() -> str:
+    recs = current("lapgan")
+    rows = [[model, num(r["steps"]), num(r[model]["wall_s"]), num(r[model]["fid"])]
+            for r in recs for model in ("dcgan", "lapgan")]  # fmt: skip
+    return section(recs, ["model", "G steps", "wall s", "FID"], rows)
+
+
+def srgan_table() -> str:
+    recs = current("srgan")
+
+    def scores(m: dict[str, Any]) -> str:
+        return f"{num(m['psnr'])} / {num(m['ssim'])} / {num(m['fid']) if 'fid' in m else '-'}"
+
+    models = ("bicubic", "srresnet", "srgan")
+    rows = [[r["benchmark"], num(r["steps"]), *(scores(r[m]) for m in models)] for r in recs]
+    header = ["task", "G steps", "bicubic: PSNR dB / SSIM / FID", "SRResNet", "SRGAN"]
+    return section(recs, header, rows)
+
+
+def colourise_table() -> str:
+    recs = current("colourise")
+    rows = []
+    for r in recs:
+        for model, label in (
+            ("l1_only", "L1-only U-Net"),
+            ("gan", "GAN"),
+            ("gan_hints", "GAN + hints"),
+        ):
+            rows.append(
+                [label, num(r["steps"]), num(r[model]["lab_l1"]), num(r[model]["colourfulness"])]
+            )
+        rows.append(["real crops", "-", "-", num(r["real_colourfulness"])])
+    return section(recs, ["model", "G steps", "L1 in Lab", "colourfulness"], rows)
 
 
 def time_to_quality_table() -> str:
@@ -234,7 +324,7 @@ def eval_cost_table() -> str:
             for r in evs
         ],
     )
-    return a + "\n\nThe evaluator it uses, trained once and cached:\n\n" + b
+    return a + "\n\n" + b
 
 
 def toys_table() -> str:
@@ -389,8 +479,10 @@ def translation_result(r: Record) -> list[tuple[str, str, str]]:
         return [
             (
                 f"pix2pix {label}",
-                f"{num(r[k]['steps'])} steps, {num(r[k]['wall_s'])} s",
-                f"L1 {num(r[k]['l1'])}, FID {num(r[k]['fid'])}",
+                f"{num(r[k]['steps'])} steps"
+                if "seconds" in budget or k == "l1_only_6000"
+                else size,
+                f"FID {num(r[k]['fid'])} (L1 {num(r[k]['l1'])}, {num(r[k]['wall_s'])} s)",
             )
             for k, label in sides
             if k in r
@@ -404,14 +496,11 @@ def translation_result(r: Record) -> list[tuple[str, str, str]]:
             )
         ]
     ways = {
-        k.removesuffix("_to_plain").removesuffix("_to_item"): v
-        for k, v in r.items()
-        if k.endswith(("_to_plain", "_to_item"))
+        k.replace("_to_", " -> "): v for k, v in r.items() if k.endswith(("_to_plain", "_to_item"))
     }
     if ways:
         kept = "; ".join(
-            f"{w} -> plain: class kept {pct(v['class_kept'])}, FID {num(v['fid'])}"
-            for w, v in ways.items()
+            f"{w}: class kept {pct(v['class_kept'])}, FID {num(v['fid'])}" for w, v in ways.items()
         )
         name = "CycleGAN items <-> inverted" if "cyclegan" in r["benchmark"] else "StarGAN"
         return [(name, size, f"cycle L1 {num(r['cycle_l1'])}; {kept}")]
@@ -422,13 +511,20 @@ def translation_result(r: Record) -> list[tuple[str, str, str]]:
 
 def translation_table() -> str:
     recs = sorted(current("translation"), key=lambda r: r["benchmark"])
-    rows = []
+    cells: dict[tuple[str, str, str], dict[str, Any]] = {}  # seeds of one setting fold into one row
     for r in recs:
         seed = re.search(r"seed (\d)", r.get("settings", ""))
-        settings = f"{' '.join(r.get('set', [])) or 'the config'}, seed {seed[1] if seed else 0}"
-        rows += [[name, settings, size, result] for name, size, result in translation_result(r)]
-    header = ["benchmark", "settings", "budget", "result"]
-    return section(recs, header, rows, ((r" --set train\.seed=\d+", ""),))
+        settings = " ".join(r.get("set", [])) or "the config"
+        for name, size, result in translation_result(r):
+            cell = cells.setdefault((name, settings, size), {"seeds": [], "results": []})
+            cell["seeds"].append(seed[1] if seed else "0")
+            cell["results"].append(result)
+    rows = [[name, f"{settings}, seed{'s' * (len(c['seeds']) > 1)} {', '.join(c['seeds'])}", size,
+             " / ".join(c["results"])] for (name, settings, size), c in cells.items()]  # fmt: skip
+    header = ["benchmark", "settings", "budget", "result (per seed)"]
+    subs = ((r" --set .*", " [--set KEY=VALUE ...]"), (r"--(steps|budget) \d+", r"--\1 N"),
+            (r"--only [\w-]+", "--only NAME"))  # fmt: skip
+    return section(recs, header, rows, subs)
 
 
 def sequence_table() -> str:
@@ -446,20 +542,20 @@ def sequence_table() -> str:
 
 def stackgan_table() -> str:
     recs = current("stackgan")
-    keys = [
-        ("accuracy, test-split captions", "test-split captions"),
-        ("accuracy, held-out orders", "held-out orders"),
-        ("accuracy, held-out synonyms", "held-out synonyms"),
-        ("accuracy, training phrasings", "training phrasings"),
-    ]
-    rows = []
-    for snap in sorted({r["snap"] for r in recs}, reverse=True):
-        runs = sorted((r for r in recs if r["snap"] == snap), key=lambda r: r["seed"])
-        for key, label in keys:
-            rows.append([f"snap {snap:g}", label, spread([r[key] for r in runs], pct)])
-        rows.append([f"snap {snap:g}", "FID stage II", spread([r["fid stage 2"] for r in runs])])
+    snaps = sorted({r["snap"] for r in recs}, reverse=True)
+    by_snap = {
+        t: sorted((r for r in recs if r["snap"] == t), key=lambda r: r["seed"]) for t in snaps
+    }
+    kinds = [("accuracy, test-split captions", "test-split captions", pct),
+             ("accuracy, held-out orders", "held-out orders", pct),
+             ("accuracy, held-out synonyms", "held-out synonyms", pct),
+             ("accuracy, training phrasings", "training phrasings", pct),
+             ("fid stage 2", "FID of stage II", num)]  # fmt: skip
+    rows = [[label, *(spread([r[key] for r in by_snap[t]], show) for t in snaps)]
+            for key, label, show in kinds]  # fmt: skip
     subs = (*SEEDS, (r"stackgan-s\d", "stackgan-sS"), (r"--snap [\d.]+", "--snap T"))
-    return section(recs, ["generation", "captions", "seeds 0-4"], rows, subs)
+    header = ["captions (seeds 0-4)", *(f"snap {t:g}" for t in snaps)]
+    return section(recs, header, rows, subs)
 
 
 def vae_table() -> str:
@@ -517,6 +613,12 @@ TABLES: dict[str, Callable[[], str]] = {
     "configs": configs_table,
     "speed": speed_table,
     "gpu": gpu_table,
+    "threads": threads_table,
+    "cli_startup": cli_startup_table,
+    "fid_inception": fid_inception_table,
+    "lapgan": lapgan_table,
+    "srgan": srgan_table,
+    "colourise": colourise_table,
     "time_to_quality": time_to_quality_table,
     "long_run": long_run_table,
     "eval_cost": eval_cost_table,

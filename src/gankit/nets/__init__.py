@@ -17,6 +17,9 @@ from gankit.nets import began, progressive, resnet, style  # noqa: E402,F401  is
 # Image-to-image translation (issue 5).
 from gankit.nets import patchgan, translator, unet  # noqa: E402,F401  isort: skip
 
+# Pyramids and super-resolution.
+from gankit.nets import lapgan, srresnet  # noqa: E402,F401  isort: skip
+
 # Text-to-image and sequence networks (issue 7).
 from gankit.nets import sequence, stackgan, text  # noqa: E402,F401  isort: skip
 

@@ -26,6 +26,7 @@ from gankit.recipes import RECIPES, Recipe
 from gankit.train import checkpoint, distributed, resume_policy
 from gankit.train.resume_policy import ResumePlan
 from gankit.train.runlog import RunLog
+from gankit.train.threads import setup_threads
 from gankit.viz.report import write_report
 from gankit.viz.samples import save_samples
 
@@ -61,6 +62,9 @@ def train(cfg: Config, out: Path, resume: ResumePlan | None = None) -> dict[str,
     ds = data.build(cfg.data)
     recipe = build_recipe(cfg, ds.spec, device)
     stream = BatchStream(ds, cfg.train.batch_size, cfg.train.seed, device)
+    # said once the config has built (a bad one fails with its one line alone), before any step;
+    # a quiet run (train.progress: false, as scripts and tests use) does not say it
+    setup_threads(cfg.train.threads, say=lead and cfg.train.progress)
     step, time_s = 0, 0.0
     fresh_upto = resume.fresh_optimizers_upto if resume else -1
     if resume and checkpoint.list_steps(out / "checkpoints"):
@@ -73,7 +77,7 @@ def train(cfg: Config, out: Path, resume: ResumePlan | None = None) -> dict[str,
         config.save(cfg, out / "config.yaml")
         if resume:
             resume.record(out, step)
-    log = RunLog(out, resume_step=step if resume else None) if lead else None
+    log = RunLog(out, step if resume else None, cfg.train.loggers) if lead else None
     doctor = Doctor(cfg, ds, out, step) if lead else None  # issue 8: the training doctor
     start_step = step
     fixed = fixed_noise(recipe, cfg.train.seed, 1000 if ds.kind == "points" else 64)
@@ -82,6 +86,7 @@ def train(cfg: Config, out: Path, resume: ResumePlan | None = None) -> dict[str,
     def save_pictures(step: int) -> Path:
         path = out / "samples" / f"step-{step:08d}.png"
         save_samples(recipe.generate(fixed), path, real_points, f"step {step}")
+        log.image("samples", path, step)
         recipe.save_extra_pictures(fixed, out / "samples", step)  # e.g. one row per class
         return path
 

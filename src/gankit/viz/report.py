@@ -20,6 +20,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import yaml  # noqa: E402
 
+from gankit import files  # noqa: E402
+from gankit.config import DataConfig  # noqa: E402
+from gankit.describe import data_phrase  # noqa: E402
 from gankit.train.resume_policy import history, show  # noqa: E402
 from gankit.train.runlog import read  # noqa: E402
 
@@ -31,7 +34,7 @@ CURVES = [  # (title, rule picking the keys) of the panels drawn when the run lo
     ("Speed (steps/s)", lambda k: k == "steps_per_s"),
 ]
 LOG_SCALE = {"Gradient norms (log scale)"}
-NOT_METRICS = {"step", "time_s", "protocol", "doctor"}
+NOT_METRICS = {"step", "time_s", "protocol", "doctor", "eval_skipped"}
 STYLE = (
     "body{font-family:sans-serif;max-width:1150px;margin:2em auto;color:#222}"
     ".row{display:flex;flex-wrap:wrap;gap:8px}figure{margin:0}figcaption{font-size:12px}"
@@ -57,8 +60,10 @@ def write_report(run: Path, max_grids: int = 8) -> Path:
     parts.append(doctor_section(records, bool(training)))
     parts.append(curves(training))
     parts.append(metric_tables([r for r in records if is_evaluation(r)]))
+    parts.append(skipped_evaluations(records))
     parts.append(sample_grids(run, "step-*.png", "Samples over time", max_grids))
     parts.append(sample_grids(run, "classes-step-*.png", "Samples per class over time", 4))
+    parts.append(sample_grids(run, "levels-step-*.png", "Pyramid levels, coarse to fine", 4))
     parts.append(f"<h2>Config</h2><pre>{html.escape(cfg_text)}</pre>")
     page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>gankit report: "
@@ -67,7 +72,8 @@ def write_report(run: Path, max_grids: int = 8) -> Path:
         + "</body></html>"
     )
     path = run / "report.html"
-    path.write_text(page)
+    with files.writing(path):
+        path.write_text(page)
     return path
 
 
@@ -81,7 +87,7 @@ def summary(cfg: dict[str, Any], records: list[dict[str, Any]]) -> str:
     data, nets, loss = cfg.get("data", {}), cfg.get("nets", {}), cfg.get("loss", {})
     facts = {
         "recipe": cfg.get("recipe", "?"),
-        "data": data.get("name", "?"),
+        "data": data_phrase(DataConfig(**data)) if data.get("name") else "?",
         "networks": f"G {nets.get('g', '?')}, D {nets.get('d', '?')}",
         "game": f"{loss.get('name', '?')} (penalty {loss.get('penalty', '?')})",
         "steps logged": f"{last} of {cfg.get('train', {}).get('steps', '?')}",
@@ -167,6 +173,19 @@ def metric_tables(rows: list[dict[str, Any]]) -> str:
     )
     head = "<tr><th>step</th><th>metric</th><th>value</th><th>floor (real data)</th></tr>"
     return f"<h2>Metrics</h2>{note}<table>{head}{''.join(body)}</table>"
+
+
+def skipped_evaluations(records: list[dict[str, Any]]) -> str:
+    """Evaluations the run could not make (no evaluator for its data), with the reason."""
+    notes = [r for r in records if r.get("eval_skipped")]
+    if not notes:
+        return ""
+    items = "".join(
+        f"<div class='event'><b>step {r.get('step')}: evaluation skipped</b>"
+        f"<p>{html.escape(r['eval_skipped'])}</p></div>"
+        for r in notes
+    )
+    return f"<h2>Evaluation</h2>{items}"
 
 
 def sample_grids(run: Path, pattern: str, title: str, max_grids: int) -> str:
