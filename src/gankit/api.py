@@ -69,6 +69,11 @@ class LoadedRun:
     recipe: Recipe
     step: int
 
+    def generator(self, name: str = "g", ema: bool = True) -> torch.nn.Module:
+        """Generator `name` of the run: its EMA copy when the run keeps one and `ema`, else the
+        live network (sampling, evaluation, export and the latent tools all choose here)."""
+        return self.recipe.generator_net(name, ema)
+
 
 def load(run: str | Path, device: str = "cpu") -> LoadedRun:
     """A trained run's networks (newest good checkpoint), ready to generate."""
@@ -139,9 +144,10 @@ def evaluate(
     data: DataConfig | None = None,
     extractor: str | None = None,
     inception_weights: str | None = None,
+    ema: bool = True,
 ) -> dict[str, Any]:
-    """Score a run's generator (EMA copy when it has one): each metric beside its real-data floor,
-    plus the protocol record, as `gankit eval RUN` prints it.
+    """Score a run's generator (EMA copy when it has one and `ema`): each metric beside its
+    real-data floor, plus the protocol record, as `gankit eval RUN` prints it.
 
     Defaults come from the run's config: eval.n samples, eval.metrics, train.seed, its own dataset
     (or `data`, another reference) and eval.extractor.
@@ -152,7 +158,7 @@ def evaluate(
     cfg = loaded.cfg
     seed = cfg.train.seed if seed is None else seed
     return evaluate_samples(
-        generate(loaded.recipe, n or cfg.eval.n, seed),
+        generate(loaded.recipe, n or cfg.eval.n, seed, ema=ema),
         data or cfg.data,
         metrics or cfg.eval.metrics,
         seed=seed,

@@ -56,10 +56,8 @@ def _eval_run(run: Path, a: argparse.Namespace) -> dict[str, Any]:
     data_cfg = (
         None if a.dataset in (None, loaded.cfg.data.name) else _data_cfg(a, loaded.cfg.data.size)
     )
-    if not a.ema:
-        loaded.recipe.modules.pop("g_ema", None)  # generate() then falls back to the live G
     result = api.evaluate(
-        loaded, a.n, a.metrics, a.seed, data_cfg, a.extractor, a.inception_weights
+        loaded, a.n, a.metrics, a.seed, data_cfg, a.extractor, a.inception_weights, ema=a.ema
     )
     record = {"step": loaded.step} | result
     with (run / "metrics.jsonl").open("a") as f:

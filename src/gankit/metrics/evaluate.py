@@ -45,8 +45,9 @@ def evaluate_generator(recipe: Any, cfg: Config) -> dict[str, Any]:
     )
 
 
-def generate(recipe: Any, n: int, seed: int, batch: int = 500) -> Tensor:
-    """n samples as the export contract has them: uint8 images or float32 points, on the CPU."""
+def generate(recipe: Any, n: int, seed: int, batch: int = 500, ema: bool = True) -> Tensor:
+    """n samples as the export contract has them: uint8 images or float32 points, on the CPU;
+    from the EMA generator when the run keeps one and `ema`."""
     from gankit.api import to_uint8
     from gankit.recipes.conditional import sample_labels
 
@@ -55,7 +56,7 @@ def generate(recipe: Any, n: int, seed: int, batch: int = 500) -> Tensor:
     chunks = []
     for i in range(0, n, batch):
         y = None if labels is None else labels[i : i + batch]
-        chunks.append(recipe.generate(recipe.noise(min(batch, n - i), g), y).cpu())
+        chunks.append(recipe.generate(recipe.noise(min(batch, n - i), g), y, ema=ema).cpu())
     x = torch.cat(chunks)
     return to_uint8(x) if recipe.spec.kind == "image" else x.float()
 

@@ -65,35 +65,24 @@ class LabelledRecipe(Recipe):
         )
 
     def build_conditional_pair(self) -> None:
-        """G(z, y) and D with this family's head, their optimisers and G's EMA (cgan, acgan)."""
+        """G(z, y) and D with this family's head, and their optimisers (cgan, acgan)."""
         self.G, self.D = self.build_labelled("g"), self.build_labelled("d")
         self.modules.update(g=self.G, d=self.D)
         self.add_optimizers()
-        self.add_ema()
 
-    def step(self, stream: BatchStream) -> dict[str, Tensor]:
-        """n_critic D steps on (real, its labels) vs (G(z, c), c) for uniform classes c, then one
-        G step on the last fake batch (the same shape as the unconditional step)."""
-        n_critic = self.cfg.train.n_critic
-        for i in range(n_critic):
-            real, y = stream.next()
-            c = self.fake_labels(len(real))
-            # Only the last fake batch needs a graph: the G step reuses it.
-            with torch.set_grad_enabled(i == n_critic - 1):
-                fake = self.G(self.noise(len(real)), c)
-            stats = self.d_update(real, y, fake.detach(), c)
-        return stats | self.g_update(fake, c)
+    def draw(self, stream: BatchStream) -> tuple[Tensor, Tensor, Tensor]:
+        """(real, its labels, classes c for the fakes: uniform, from the run's stream)."""
+        real, y = stream.next()
+        return real, y, self.fake_labels(len(real))
+
+    def fake(self, batch: tuple[Tensor, Tensor, Tensor]) -> Tensor:
+        real, _, c = batch
+        return self.G(self.noise(len(real)), c)
 
     # -- training helpers -------------------------------------------------------------------
     def fake_labels(self, n: int) -> Tensor:
         """Classes for a fake batch, uniform (the recipe's random stream, so resume is exact)."""
         return torch.randint(self.num_classes, (n,), device=self.device, generator=self.rng)
-
-    def descend(self, name: str, loss: Tensor) -> None:
-        """One optimiser step of network `name` on `loss` (D's weight constraint after it)."""
-        self.update(name, loss)  # the base's step (it drops non-finite updates when asked)
-        if name == "d" and self.penalty.constraint is not None:
-            self.penalty.constraint(self.modules["d"], self.cfg.loss.clip)
 
     # -- using ------------------------------------------------------------------------------
     def balanced_labels(self, n: int) -> Tensor:

@@ -28,7 +28,6 @@ from torch import Tensor, nn
 from gankit.config import Config
 from gankit.data import BatchStream, DataSpec
 from gankit.errors import BadInput
-from gankit.losses import d_output_mean
 from gankit.recipes.base import RECIPES
 from gankit.recipes.patchnce import PatchNCE
 from gankit.recipes.structure import structure_loss
@@ -52,7 +51,6 @@ class StarGAN(TranslationRecipe):
                 f"set nets.d to patchgan."
             )
         self.modules.update(g=g, d=d)
-        self.add_ema("g")
         g_params: nn.Module = g
         if self.opts["nce"]:
             if not hasattr(g, "encode"):
@@ -73,31 +71,27 @@ class StarGAN(TranslationRecipe):
     def realness(self, x: Tensor) -> Tensor:
         return self.D(x)[0]
 
-    def step(self, stream: BatchStream) -> dict[str, Tensor]:
-        n_critic = self.cfg.train.n_critic
-        for i in range(n_critic):
-            x, c_x = self.next_batch(stream)
-            c = self.targets(len(x))
-            with torch.set_grad_enabled(i == n_critic - 1):  # only the G step's fake needs a graph
-                fake = self.G(x, c)
-            stats = self.d_update(x, c_x, fake.detach())
-        return stats | self.g_update(x, c_x, c, fake)
+    def draw(self, stream: BatchStream) -> tuple[Tensor, Tensor, Tensor]:
+        """(x, its domains c_x, target domains c drawn uniformly from the run's stream)."""
+        x, c_x = self.next_batch(stream)
+        return x, c_x, self.targets(len(x))
 
-    def d_update(self, x: Tensor, c_x: Tensor, fake: Tensor) -> dict[str, Tensor]:
+    def fake(self, batch: tuple[Tensor, Tensor, Tensor]) -> Tensor:
+        return self.G(batch[0], batch[2])
+
+    def d_loss(self, batch: tuple[Tensor, Tensor, Tensor], fake: Tensor) -> tuple[Tensor, dict]:
+        """D minimises game.d_loss(D_src(x), D_src(G(x, c))) + cls * CE(D_cls(x), c_x) + GP."""
+        x, c_x, _ = batch
         (real_src, real_cls), (fake_src, _) = self.D(x), self.D(fake)
         cls = F.cross_entropy(real_cls, c_x)
         loss = self.game.d_loss(real_src, fake_src) + self.opts["cls"] * cls
         loss = loss + self.penalty_of(self.realness, x, fake)
-        self.descend("d", loss, self.D)
-        return {
-            "d_loss": loss.detach(),
-            "d_cls": cls.detach(),
-            "d_real": d_output_mean(self.game, real_src.detach()),
-            "d_fake": d_output_mean(self.game, fake_src.detach()),
-        }
+        return loss, {"d_cls": cls.detach()} | self.d_outputs(real_src, fake_src)
 
-    def g_update(self, x: Tensor, c_x: Tensor, c: Tensor, fake: Tensor) -> dict[str, Tensor]:
-        self.D.requires_grad_(False)  # gradients through D's input only
+    def g_loss(self, batch: tuple[Tensor, Tensor, Tensor], fake: Tensor) -> tuple[Tensor, dict]:
+        """G minimises the adversarial, domain and reconstruction terms (+ the content terms
+        switched on: identity, structure, nce), as in the module's docstring."""
+        x, c_x, c = batch
         src, cls_logits = self.D(fake)
         cls = F.cross_entropy(cls_logits, c)
         rec = (self.G(fake, c_x) - x).abs().mean()
@@ -115,10 +109,7 @@ class StarGAN(TranslationRecipe):
             nce = self.patch_nce(x, c, fake)
             loss = loss + self.opts["nce"] * nce
             stats["nce"] = nce.detach()
-        self.update("g", loss)
-        self.update_ema("g")
-        self.D.requires_grad_(True)
-        return {"g_loss": loss.detach()} | stats
+        return loss, stats
 
     def patch_nce(self, x: Tensor, c: Tensor, fake: Tensor) -> Tensor:
         """PatchNCE between G's encoding of its output and of its input, both for target c."""
@@ -129,7 +120,7 @@ class StarGAN(TranslationRecipe):
 
     def panels(self, x: Tensor, y: Tensor) -> list[Tensor]:
         """Each example to the next domain and back: input | output | reconstruction."""
-        g = self.averaged()
+        g = self.generator_net()
         c = (y + 1) % len(self.domains)
         there = g(x, c)
         return [x, there, g(there, y)]
@@ -137,6 +128,6 @@ class StarGAN(TranslationRecipe):
     @torch.no_grad()
     def translate(self, x: Tensor, to: str | None = None) -> Tensor:
         c = torch.full((len(x),), self.domain_index(to), device=x.device, dtype=torch.long)
-        g = self.averaged()
+        g = self.generator_net()
         with evaluating([g]):
             return g(x, c)

@@ -25,6 +25,7 @@ from gankit.errors import BadInput
 from gankit.recipes import RECIPES, Recipe
 from gankit.train import checkpoint, distributed
 from gankit.train.runlog import RunLog
+from gankit.train.step import NonFiniteRecord, Stats, read_all
 from gankit.viz.report import write_report
 from gankit.viz.samples import save_samples
 
@@ -66,7 +67,7 @@ def train(cfg: Config, out: Path, resume: bool = False) -> dict[str, Any]:
         out.mkdir(parents=True, exist_ok=True)
         config.save(cfg, out / "config.yaml")
     log = RunLog(out, resume_step=step if resume else None) if lead else None
-    doctor = Doctor(cfg, ds, out, step) if lead else None  # issue 8: the training doctor
+    doctor = Doctor(cfg, ds, out, step) if lead else None
     start_step = step
     fixed = fixed_noise(recipe, cfg.train.seed, 1000 if ds.kind == "points" else 64)
     real_points = ds.to_model_range(ds.x[:2000]) if ds.kind == "points" else None
@@ -87,15 +88,17 @@ def train(cfg: Config, out: Path, resume: bool = False) -> dict[str, Any]:
     )
     start, last_log, last_step = time.perf_counter(), time.perf_counter(), step
     rollbacks = 0
+    guard = NonFiniteRecord(device, step)
     while step < t.steps:
         if cfg.optim.decay_from is not None:
             progress = run_progress(step, time_s + time.perf_counter() - start, t)
             decay_learning_rates(recipe, progress, cfg.optim.decay_from)
-        with torch.autocast(device.type, torch.bfloat16, enabled=t.amp):
-            stats = recipe.step(stream)
+        stats = train_step(recipe, stream, guard, t.amp)
+        # rollback acts on the step that went wrong, so it reads each step's stats (a host sync)
         if t.on_nonfinite == "rollback" and not finite_everywhere(stats):
             rollbacks += 1
             step = rollback(recipe, stream, out, step, rollbacks)
+            guard.reset(step)
             if log:
                 log.rewind(step)
             bar.reset(t.steps)
@@ -108,23 +111,31 @@ def train(cfg: Config, out: Path, resume: bool = False) -> dict[str, Any]:
         if step % t.log_every == 0 or step == t.steps or out_of_time:
             stats = distributed.mean_over_ranks(stats)  # every rank takes part
             now = time.perf_counter()
-            record = {"step": step, "time_s": round(time_s + elapsed, 3)}
-            record |= {k: float(v) for k, v in stats.items()}
+            # one transfer reads the step's stats, the non-finite record and the skip count
+            values = read_all(
+                stats | {"first_bad": guard.first_bad, "skipped": recipe.skipped_updates}
+            )
+            first_bad, skipped = int(values.pop("first_bad")), int(values.pop("skipped"))
+            record = {"step": step, "time_s": round(time_s + elapsed, 3)} | values
             record["steps_per_s"] = round((step - last_step) / max(now - last_log, 1e-9), 3)
             last_log, last_step = now, step
-            record |= doctor.observe(step, record, recipe) if doctor else {}  # issue 8: doctor
+            record |= doctor.observe(step, record, recipe) if doctor else {}
             if t.on_nonfinite == "skip":
-                record["skipped_updates"] = recipe.skipped_updates
+                record["skipped_updates"] = skipped
                 record = {k: v if _finite(v) else None for k, v in record.items()}
-            check_finite(record, step, out)
+            elif t.on_nonfinite == "stop":
+                stop_if_nonfinite(first_bad, record, out)
             if log:
                 log.write(record)
             bar.set_postfix(progress_fields(record))
+        checkpoint_due = step % t.checkpoint_every == 0 and step != t.steps and not out_of_time
+        if t.on_nonfinite == "stop" and (step % t.sample_every == 0 or checkpoint_due):
+            stop_if_nonfinite(int(guard.first_bad), {}, out)  # before anything is saved
         if lead and cfg.eval.every and step % cfg.eval.every == 0 and step != t.steps:
             log.write({"step": step, "time_s": round(time_s + elapsed, 3)} | evaluate(recipe, cfg))
         if lead and step % t.sample_every == 0:
             save_pictures(step)
-        if lead and step % t.checkpoint_every == 0 and step != t.steps and not out_of_time:
+        if lead and checkpoint_due:
             save_checkpoint(recipe, stream, out, step, time_s + elapsed, ds.spec)
         if out_of_time:
             break
@@ -143,6 +154,15 @@ def train(cfg: Config, out: Path, resume: bool = False) -> dict[str, Any]:
         result["report"] = write_report(out)
     distributed.shutdown()
     return result
+
+
+def train_step(recipe: Recipe, stream: BatchStream, guard: NonFiniteRecord, amp: bool) -> Stats:
+    """One training step and its non-finite check, with no host sync (the stats stay on the
+    device until a log boundary reads them)."""
+    with torch.autocast(recipe.device.type, torch.bfloat16, enabled=amp):
+        stats = recipe.step(stream)
+    guard.observe(stats)
+    return stats
 
 
 def finite_everywhere(stats: dict[str, torch.Tensor]) -> bool:
@@ -180,14 +200,23 @@ def _finite(value: Any) -> bool:
     return not isinstance(value, float) or math.isfinite(value)
 
 
-def check_finite(record: dict[str, Any], step: int, out: Path) -> None:
-    """train.on_nonfinite "stop": end the run, before any non-finite weight is saved."""
+def stop_if_nonfinite(first_bad: int, record: dict[str, Any], out: Path) -> None:
+    """train.on_nonfinite "stop": end the run at a boundary, before anything after the first
+    non-finite step (`first_bad`, -1 for none) is saved; `record` names what is non-finite now."""
+    if first_bad < 0:
+        return
     bad = [k for k, v in record.items() if not _finite(v)]
-    if bad:
-        raise TrainingError(
-            f"{', '.join(bad)} became non-finite at step {step}: lower optim.lr_d / optim.lr_g or "
-            f"add a penalty; the checkpoints in {out / 'checkpoints'} are from before and intact."
-        )
+    what = ", ".join(bad) if bad else "the losses"
+    kept = checkpoint.list_steps(out / "checkpoints")
+    where = (
+        f"the checkpoints in {out / 'checkpoints'} are from before and intact"
+        if kept
+        else "the run has no checkpoint yet, so nothing of it is kept"
+    )
+    raise TrainingError(
+        f"{what} became non-finite at step {first_bad}: stopped, the weights after it were not "
+        f"saved; {where}. Lower optim.lr_d / optim.lr_g or add a penalty."
+    )
 
 
 MAX_ROLLBACKS = 3
@@ -267,11 +296,12 @@ def save_checkpoint(
 
 
 def restore_modules(recipe: Recipe, tensors: dict[str, torch.Tensor]) -> None:
+    averaged = {average: live for live, average in recipe.ema_pairs()}
     for name, module in recipe.modules.items():
         prefix = f"module.{name}."
         weights = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
-        if name.endswith("_ema") and not weights:  # EMA switched on for a resumed run
-            module.load_state_dict(recipe.modules[name.removesuffix("_ema")].state_dict())
+        if name in averaged and not weights:  # EMA switched on for a resumed run
+            module.load_state_dict(recipe.modules[averaged[name]].state_dict())
             continue
         try:
             module.load_state_dict(weights)
@@ -280,6 +310,7 @@ def restore_modules(recipe: Recipe, tensors: dict[str, torch.Tensor]) -> None:
                 f"checkpoint does not fit network {name} as configured "
                 f"({str(e).splitlines()[0]}): keep nets.* as the run had them."
             ) from None
+    recipe.after_restore()
 
 
 def restore(recipe: Recipe, stream: BatchStream, folder: Path) -> tuple[int, float]:

@@ -123,7 +123,7 @@ def invert(
 ) -> tuple[Tensor, Tensor]:
     """z* = argmin_z ||G(z) - x||^2 by Adam from a random start; returns (z*, per-item MSE)."""
     need_latent_generator(run, "inversion", images=False)
-    g_net = run.recipe.modules["g_ema" if "g_ema" in run.recipe.modules else "g"]
+    g_net = run.generator()
     z = latents(run, len(x), seed).requires_grad_(True)
     x = x.to(z.device)
     opt = torch.optim.Adam([z], lr=lr)
