@@ -159,7 +159,7 @@ def discriminator_wins(history: list[dict[str, Any]], step: int, doc: Doctor) ->
         return None
     d_fake = recent[-1]["d_fake"]
     norms = [r["g_grad_norm"] for r in history if _finite(r.get("g_grad_norm"))]
-    if doc.cfg.loss.name == "minimax":
+    if doc.game.saturates:
         # d/dl log(1 - sigmoid(l)) = -sigmoid(l): each fake's gradient is scaled by D(G(z)).
         why = (
             f"log(1 - D(G(z))) saturates: each fake's gradient is scaled by D(G(z)), "

@@ -20,6 +20,7 @@ from gankit.config import Config
 from gankit.data import DataSpec
 from gankit.data.translation import split
 from gankit.errors import BadInput
+from gankit.losses import l1_loss
 from gankit.recipes.base import RECIPES
 from gankit.recipes.translation import TranslationRecipe, evaluating
 
@@ -54,10 +55,6 @@ class HistoryPool(nn.Module):
             self.images.index_copy_(0, where, kept.unsqueeze(0).to(self.images.dtype))
             self.count += filling.long()
         return out
-
-
-def cycle_loss(back: Tensor, original: Tensor) -> Tensor:
-    return (back - original).abs().mean()
 
 
 @RECIPES.register("cyclegan")
@@ -99,11 +96,11 @@ class CycleGAN(TranslationRecipe):
         a, b = split(batch[0])
         fake_a, fake_b = fake
         adv = self.game.g_loss(self.D_B(fake_b)) + self.game.g_loss(self.D_A(fake_a))
-        cyc = cycle_loss(self.G_BA(fake_b), a) + cycle_loss(self.G_AB(fake_a), b)
+        cyc = l1_loss(self.G_BA(fake_b), a) + l1_loss(self.G_AB(fake_a), b)
         loss = adv + self.opts["cycle"] * cyc
         idt = torch.zeros((), device=self.device)
         if self.opts["identity"] > 0:
-            idt = cycle_loss(self.G_AB(b), b) + cycle_loss(self.G_BA(a), a)
+            idt = l1_loss(self.G_AB(b), b) + l1_loss(self.G_BA(a), a)
             loss = loss + self.opts["cycle"] * self.opts["identity"] * idt
         return loss, {"cycle": cyc.detach(), "identity": idt.detach()}
 

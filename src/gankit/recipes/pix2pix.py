@@ -21,13 +21,10 @@ from gankit.config import Config
 from gankit.data import DataSpec
 from gankit.data.translation import split
 from gankit.errors import BadInput
+from gankit.losses import l1_loss
 from gankit.recipes.base import RECIPES
 from gankit.recipes.state import RecipeState
 from gankit.recipes.translation import TranslationRecipe, evaluating
-
-
-def l1_loss(fake: Tensor, target: Tensor) -> Tensor:
-    return (fake - target).abs().mean()
 
 
 @RECIPES.register("pix2pix")

@@ -7,9 +7,9 @@ one-hot c joined as planes). D(x) -> (patch realness, K domain logits) (nets.d: 
                  + rec * |G(G(x, c), c_x) - x|
                  + nce * PatchNCE(G's encoder features of G(x, c) against those of x)
                  + identity * |G(x, c_x) - x|       (asked to stay in its own domain, G copies)
-                 + structure * |MIND(G(x, c)) - MIND(x)|     (recipes/structure.py)
+                 + structure * |MIND(G(x, c)) - MIND(x)|     (gankit/losses/structure.py)
 With loss.name: wgan-gp this is the paper's WGAN-GP objective (gp weight: loss.penalty_weight).
-PatchNCE (Park et al. 2020; recipes/patchnce.py) is off by default; it needs nets.g:
+PatchNCE (Park et al. 2020; gankit/losses/patchnce.py) is off by default; it needs nets.g:
 resnet-translator, and ties each place of the output to the same place of the input, which the
 cycle alone does not (a G can pass the cycle with an output of another class).
 Targets c are drawn uniformly from the recipe's random stream. Data: any labelled image set whose
@@ -28,9 +28,8 @@ from torch import Tensor, nn
 from gankit.config import Config
 from gankit.data import BatchStream, DataSpec
 from gankit.errors import BadInput
+from gankit.losses import PatchNCE, l1_loss, structure_loss
 from gankit.recipes.base import RECIPES
-from gankit.recipes.patchnce import PatchNCE
-from gankit.recipes.structure import structure_loss
 from gankit.recipes.translation import TranslationRecipe, evaluating
 
 
@@ -94,11 +93,11 @@ class StarGAN(TranslationRecipe):
         x, c_x, c = batch
         src, cls_logits = self.D(fake)
         cls = F.cross_entropy(cls_logits, c)
-        rec = (self.G(fake, c_x) - x).abs().mean()
+        rec = l1_loss(self.G(fake, c_x), x)
         loss = self.game.g_loss(src) + self.opts["cls"] * cls + self.opts["rec"] * rec
         stats = {"g_cls": cls.detach(), "rec": rec.detach()}
         if self.opts["identity"]:
-            identity = (self.G(x, c_x) - x).abs().mean()
+            identity = l1_loss(self.G(x, c_x), x)
             loss = loss + self.opts["identity"] * identity
             stats["identity"] = identity.detach()
         if self.opts["structure"]:
