@@ -22,6 +22,7 @@ from gankit.data import DataSpec
 from gankit.data.translation import split
 from gankit.errors import BadInput
 from gankit.losses import l1_loss
+from gankit.nets import NETS
 from gankit.recipes.base import RECIPES
 from gankit.recipes.state import RecipeState
 from gankit.recipes.translation import TranslationRecipe, evaluating
@@ -49,7 +50,7 @@ class Pix2Pix(TranslationRecipe):
         if self.every > 1:  # counts steps for the lazy adversarial term; checkpointed
             self.modules["clock"] = RecipeState(steps=0).to(device)
         self.real_taps: list[Tensor] = []  # D's hidden layers on the real pairs, from D's phase
-        if self.matches and not getattr(d, "gives_taps", False):
+        if self.matches and not NETS.has(cfg.nets.d, "taps"):
             raise BadInput(
                 f"recipe_options.feature_matching compares the hidden layers of D, which "
                 f'"{cfg.nets.d}" does not return: set nets.d to patchgan, or feature_matching to 0.'

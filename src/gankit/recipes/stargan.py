@@ -29,6 +29,7 @@ from gankit.config import Config
 from gankit.data import BatchStream, DataSpec
 from gankit.errors import BadInput
 from gankit.losses import PatchNCE, l1_loss, structure_loss
+from gankit.nets import NETS
 from gankit.recipes.base import RECIPES
 from gankit.recipes.translation import TranslationRecipe, evaluating
 
@@ -44,7 +45,7 @@ class StarGAN(TranslationRecipe):
         super().__init__(cfg, spec, device)
         k = len(self.domains)
         g, d = self.build_translator(k), self.build_critic(self.image_shape[0], k)
-        if not getattr(d, "classifies", False):
+        if not NETS.has(cfg.nets.d, "domain_head"):
             raise BadInput(
                 f'recipe stargan needs a discriminator with a domain head, not "{cfg.nets.d}": '
                 f"set nets.d to patchgan."
@@ -52,7 +53,7 @@ class StarGAN(TranslationRecipe):
         self.modules.update(g=g, d=d)
         g_params: nn.Module = g
         if self.opts["nce"]:
-            if not hasattr(g, "encode"):
+            if not NETS.has(cfg.nets.g, "encodes"):
                 raise BadInput(
                     f'recipe_options.nce needs an encoder to compare, which "{cfg.nets.g}" does '
                     f"not expose: set nets.g to resnet-translator, or recipe_options.nce to 0."

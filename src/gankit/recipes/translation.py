@@ -85,12 +85,12 @@ class TranslationRecipe(Recipe):
     def build_translator(self, num_classes: int = 0) -> nn.Module:
         """nets.g as an image -> image generator of one domain's shape."""
         n = self.cfg.nets
-        net = nets.build(n.g, "g", self.image_shape, n.z_dim, num_classes, **n.g_options)
-        if not getattr(net, "translates", False):
+        if not nets.NETS.has(n.g, "translates"):
             raise BadInput(
                 f'recipe {self.cfg.recipe} needs an image -> image generator, not "{n.g}": '
                 f"set nets.g to unet or resnet-translator."
             )
+        net = nets.build(n.g, "g", self.image_shape, n.z_dim, num_classes, **n.g_options)
         return net.to(self.device)
 
     def build_critic(self, channels: int, num_classes: int = 0) -> nn.Module:

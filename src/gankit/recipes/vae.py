@@ -11,8 +11,6 @@ decoder tends to ignore z and draw blurred averages.
 
 from __future__ import annotations
 
-import inspect
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -102,7 +100,7 @@ class VAE(Recipe):
 
 def has_class_head(net: str) -> bool:
     """Whether a registered network can be built as a D with K class logits."""
-    return "conditioning" in inspect.signature(NETS.get(net)).parameters
+    return NETS.has(net, "class_head")
 
 
 def check_vae_config(cfg: Config, spec: DataSpec) -> None:
