@@ -84,4 +84,5 @@ class Progressive(Unconditional):
                 net.set_phase(level, alpha)
         side = self.modules["g"].side(level)
         stats = super().step(AtResolution(stream, side, alpha))
-        return stats | {"level": torch.tensor(float(level)), "alpha": torch.tensor(alpha)}
+        on = {"device": self.device}  # made on the device: no copy to it per step
+        return stats | {"level": torch.full((), level, **on), "alpha": torch.full((), alpha, **on)}

@@ -130,6 +130,10 @@ class Engine(metaclass=Built):
             name: [p for group in opt.param_groups for p in group["params"]]
             for name, opt in self.optimizers.items()
         }
+        self.frozen = {  # per optimiser: the parameters every other one owns
+            name: [p for other, ps in self.params.items() if other != name for p in ps]
+            for name in self.params
+        }
         self.skip_nonfinite = self.cfg.train.on_nonfinite == "skip"
         self.skipped_updates = torch.zeros((), dtype=torch.long, device=self.device)
         critic_params = self.params.get(self.critic or "", [])
@@ -161,14 +165,13 @@ class Engine(metaclass=Built):
         """One optimiser step of phase `which` ("d" or "g") on loss_fn(batch, fake)."""
         name = self.critic if which == "d" else self.generator
         assert name is not None
-        frozen = [p for other, ps in self.params.items() if other != name for p in ps]
-        trained = {id(p) for p in self.params[name]}
+        frozen = self.frozen[name]
         for p in frozen:
             p.requires_grad_(False)
         try:
             with ExitStack() as calls:
-                for net in self.wrapped:  # a DDP network this phase does not train
-                    if not any(id(p) in trained for p in net.parameters()):
+                for net in self.wrapped:  # a DDP network this phase does not train (frozen)
+                    if not any(p.requires_grad for p in net.parameters()):
                         calls.enter_context(distributed.no_sync(net))
                 loss, stats = loss_fn(batch, fake)
             self.descend(name, loss)
@@ -243,9 +246,8 @@ class NonFiniteRecord:
         self.step += 1
         if not stats:
             return
-        finite = torch.isfinite(
-            torch.stack([v.detach().float().reshape(()) for v in stats.values()])
-        )
+        values = [v.detach().float().reshape(()).to(self.step.device) for v in stats.values()]
+        finite = torch.isfinite(torch.stack(values))
         new = (self.first_bad < 0) & ~finite.all()
         self.first_bad.copy_(torch.where(new, self.step, self.first_bad))
 
@@ -258,5 +260,6 @@ def read_all(values: dict[str, Tensor]) -> dict[str, float]:
     """Device scalars as Python floats, in one transfer."""
     if not values:
         return {}
-    stacked = torch.stack([v.detach().float().reshape(()) for v in values.values()])
+    device = next(iter(values.values())).device
+    stacked = torch.stack([v.detach().float().reshape(()).to(device) for v in values.values()])
     return dict(zip(values, stacked.tolist()))
