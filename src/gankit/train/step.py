@@ -82,7 +82,7 @@ class Engine(metaclass=Built):
     ema_of: tuple[str, ...] = ("g",)
     critic: str | None = "d"  # D's optimiser; None: no adversary, G's phase alone
     generator: str = "g"  # G's optimiser
-    g_first = False  # G's phase before D's (then train.n_critic must be 1)
+    g_first = False  # G's phase before D's, one D step per G step (CycleGAN)
     log_phase_losses = True  # report each phase's loss as d_loss / g_loss
 
     # set by the Recipe constructor
