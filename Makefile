@@ -1,5 +1,5 @@
 # `make demo` and `make test` are the two commands of the README: each sets up .venv first.
-.PHONY: setup demo test lint
+.PHONY: setup demo test lint bench-quick
 
 setup:
 	@./scripts/setup.sh
@@ -12,3 +12,7 @@ test: setup
 
 lint: setup
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+# The GPU benchmark's own code run tiny on a CPU: a smoke run, not a speed figure.
+bench-quick: setup
+	.venv/bin/python bench/gpu.py --device cpu --tiny --out runs/bench-quick

@@ -68,8 +68,10 @@ def reference_loader(ds: data.Dataset, batch: int, size: int) -> DataLoader:
 class Reference:
     """The pytorch/examples dcgan training step, verbatim in spirit."""
 
-    def __init__(self, g: nn.Module, d: nn.Module, loader: DataLoader, device: torch.device):
-        self.g, self.d, self.device, self.loader = g, d, device, loader
+    def __init__(
+        self, g: nn.Module, d: nn.Module, loader: DataLoader, device: torch.device, z_dim: int = 100
+    ):
+        self.g, self.d, self.device, self.loader, self.z_dim = g, d, device, loader, z_dim
         self.it = iter(loader)
         self.criterion = nn.BCEWithLogitsLoss()  # the example's D ends in Sigmoid + BCELoss
         self.opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
@@ -90,7 +92,7 @@ class Reference:
         zeros = torch.full((b,), 0.0, device=self.device)
         self.d.zero_grad()
         self.criterion(self.d(real), ones).backward()
-        fake = self.g(torch.randn(b, 100, device=self.device))
+        fake = self.g(torch.randn(b, self.z_dim, device=self.device))
         self.criterion(self.d(fake.detach()), zeros).backward()
         self.opt_d.step()
         self.g.zero_grad()

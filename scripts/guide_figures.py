@@ -460,6 +460,77 @@ def style(ch: Chapter) -> None:
     ch.snippet("growing", ch.figure(panels(ch.scratch("grow.png"), grids), "grow", "growing"))
 
 
+def crops_folder(folder: Path, n: int, side: int = 48, seed: int = 0) -> None:
+    """n random crops of scikit-learn's two sample photos (a temple, a flower; bundled, no
+    download), flipped at random, as PNG files: a stand-in for a folder of one's own pictures."""
+    import numpy as np
+    from sklearn.datasets import load_sample_images
+
+    rng = np.random.default_rng(seed)
+    photos = load_sample_images().images
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        photo = photos[i % len(photos)]
+        top = rng.integers(0, photo.shape[0] - 4 * side)
+        left = rng.integers(0, photo.shape[1] - 4 * side)
+        crop = Image.fromarray(photo[top : top + 4 * side, left : left + 4 * side])
+        crop = crop.resize((side, side), Image.Resampling.LANCZOS)
+        if rng.random() < 0.5:
+            crop = crop.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        crop.save(folder / f"crop-{i:04d}.png")
+
+
+OWN_BUDGET_S = 240  # seconds of training on one core of the development machine
+
+
+def own_images(ch: Chapter) -> None:
+    images = ch.scratch("images")
+    crops_folder(images, 500)
+    pictures = sorted(images.glob("*.png"))[:64]
+    grid = Image.new("RGB", (8 * 49 + 1, 8 * 49 + 1), "white")
+    for i, path in enumerate(pictures):
+        grid.paste(Image.open(path), (1 + 49 * (i % 8), 1 + 49 * (i // 8)))
+    grid.save(ch.scratch("real.png"))
+    run = ch.run_dir("crops")
+    folder = str(RUNS / ch.name / "images")
+    # A CPU budget of minutes: half-width networks, and no EMA (decay 0.999 averages over about
+    # a thousand steps, so after a few hundred its samples still show the initial weights).
+    sets = [f"train.budget_s={OWN_BUDGET_S}", "train.ema=null"]
+    sets += ["nets.g_options.width=32", "nets.d_options.width=32"]
+    train = ch.gankit("train", "--data", folder, "--out", run, *overrides(sets))
+    ch.console("train", train)
+    hub = str(RUNS / ch.name / "crops-gan")
+    export = ch.gankit("export", run, "--hub-folder", hub, "--onnx", "--pt2", "--check")
+    ch.console("export", export)
+    final = records(run, "steps_per_s")[-1]
+    last_grid = sorted((ROOT / run / "samples").glob("step-*.png"))[-1]
+    ch.numbers(
+        "budget", {"budget_s": OWN_BUDGET_S, "step": final["step"], "time_s": final["time_s"]}
+    )
+    ch.snippet(
+        "budget",
+        f"{final['step']} generator steps in {final['time_s']:.0f} s "
+        f"({final['step'] / final['time_s']:.1f} steps/s on one core)",
+    )
+    ch.snippet(
+        "pictures",
+        ch.figure(
+            panels(
+                ch.scratch("own.png"),
+                {
+                    "real crops": ch.scratch("real.png"),
+                    f"samples after {final['step']} steps": last_grid,
+                },
+            ),
+            "samples",
+            "real crops and generated samples",
+        ),
+    )
+    card = (ROOT / hub / "README.md").read_text().split("## Use")[0].split("---\n")[-1]
+    card = card.replace("![samples, seed 0](samples.png)", "(picture: samples.png)")  # no link here
+    ch.snippet("card", "```markdown\n" + card.strip() + "\n```")
+
+
 CHAPTERS: dict[str, Callable[[Chapter], None]] = {
     "01-minimax-mlp": minimax_mlp,
     "02-non-saturating": non_saturating,
@@ -471,6 +542,7 @@ CHAPTERS: dict[str, Callable[[Chapter], None]] = {
     "08-evaluation": evaluation,
     "09-translation": translation,
     "10-style": style,
+    "11-own-images": own_images,
 }
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from gankit import cli, config
+from gankit import autoconfig, cli, config
 from gankit.lab import LABS  # importing LABS registers every lab
 from gankit.lab.registry import settings_of
 
@@ -78,8 +78,10 @@ def shown_commands() -> list[tuple[str, list[str]]]:
 )
 def test_shown_commands_are_valid(doc: str, argv: list[str]) -> None:
     args = cli.parser().parse_args(argv)  # exits (failing the test) on an unknown option
-    if args.command == "train":
+    if args.command == "train" and args.config:
         config.load(ROOT / args.config, args.set)  # every --set key exists and has the right type
+    if args.command == "train" and args.data:  # the config --data writes, with the --set keys
+        config.from_dict(config.apply_overrides(autoconfig.base(32, 3, args.data), args.set))
     if args.command == "lab":
         assert args.name in LABS
         known = settings_of(args.name)

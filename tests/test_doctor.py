@@ -105,3 +105,46 @@ def test_doctor_does_not_change_training(tmp_path, monkeypatch):
     without = api.train(config.from_dict(raw), tmp_path / "b")["run"]
     a, b = (api.sample(r, 200, seed=3)["points"] for r in (with_doctor, without))
     assert (a == b).all()
+
+
+def stackgan_doctor(tmp_path):
+    """A tiny StackGAN on captioned digits and a Doctor watching it."""
+    from test_text_stackgan import tiny_stackgan
+
+    from gankit import data
+    from gankit.train.trainer import build_recipe
+
+    cfg = config.from_dict(tiny_stackgan(steps=1000))  # before the plain collapse check
+    ds = data.build(cfg.data)
+    return build_recipe(cfg, ds.spec, torch.device("cpu")), dr.Doctor(cfg, ds)
+
+
+def test_a_stackgan_whose_captions_map_to_one_image_is_flagged(tmp_path):
+    recipe, doc = stackgan_doctor(tmp_path)
+    with torch.no_grad():  # a fresh G's pictures barely differ; these vary with z and caption
+        for name in ("g1", "g1_ema"):
+            recipe.modules[name].body.net[0].weight.mul_(30)
+        for name in ("g2", "g2_ema"):
+            recipe.modules[name].up[-2].weight.mul_(30)
+    found = [doc.observe(step, {"step": step}, recipe) for step in (2, 4, 6)]
+    assert all(r["condition_spread"] > 0.5 for r in found)  # captions matter: quiet
+    assert not any("doctor" in r for r in found)
+    text = recipe.modules["text"]
+    # Every caption to the same code: G can only draw one picture per latent, whatever the text.
+    text.forward = lambda captions: torch.zeros(len(captions), text.dim)
+    found = [doc.observe(step, {"step": step}, recipe) for step in (8, 10, 12)]
+    assert all(r["condition_spread"] < 1e-6 for r in found)
+    assert found[-1]["diversity"] > 0  # the latents still vary the pictures: no plain collapse
+    (event,) = found[-1]["doctor"]
+    assert event["check"] == "condition-collapse"
+    assert event["title"] == "the same picture for different captions"
+    assert any("match_weight" in f for f in event["fixes"])
+
+
+def test_condition_collapse_waits_for_three_log_steps_in_a_row():
+    low = history(condition_spread=[0.9, 0.05, 0.04])
+    assert dr.collapse_across_conditions(low, 300, Stub()) is None
+    low = history(condition_spread=[0.9, 0.05, 0.04, 0.03])
+    event = dr.collapse_across_conditions(low, 400, Stub())
+    assert event.title == "the same picture for different classes"
+    assert any("recipe: projection" in f for f in event.fixes)

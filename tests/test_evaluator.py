@@ -43,10 +43,12 @@ def test_a_tampered_evaluator_is_refused(tmp_path, monkeypatch):
         evaluator.load(SMALL, 1)
 
 
-def test_missing_evaluator_for_a_large_dataset_names_the_command(tmp_path, monkeypatch):
+def test_a_declined_evaluator_names_the_command_and_its_time(tmp_path, monkeypatch):
     monkeypatch.setenv("GANKIT_CACHE", str(tmp_path))
-    with pytest.raises(BadInput, match="gankit evaluator train --dataset fashion-mnist"):
-        evaluator.load(DataConfig(name="fashion-mnist"), 1)
+    with pytest.raises(BadInput, match="gankit evaluator train --dataset fashion-mnist") as e:
+        evaluator.load(DataConfig(name="fashion-mnist"), 1, auto_train=False)
+    assert isinstance(e.value, evaluator.NoEvaluator)  # a training run skips its eval on it
+    assert "16 min on a 2-core CPU" in str(e.value)
 
 
 def test_unlabelled_data_has_no_evaluator(tmp_path, monkeypatch):

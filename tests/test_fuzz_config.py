@@ -2,7 +2,10 @@
 
 Whatever the input, `gankit train` either accepts it or exits 2 with exactly one line on stderr,
 never a traceback. Training itself is replaced by a dry run that checks what the engine checks
-first (the device and the registry names), so that thousands of configs take seconds.
+first (the device, the registry names, and each network's size, built on the meta device), so
+that thousands of configs take seconds. Every fuzzed run is under an address-space ceiling
+(RLIMIT_AS, MEMORY_CEILING above what the test process already maps): a size check that regresses
+fails with a MemoryError instead of swapping the machine.
 
 Arguments argparse itself rejects (none here: every override is passed as --set=KEY=VALUE) would
 exit 2 with a usage line and an error line; that is argparse's standard, documented behaviour.
@@ -14,12 +17,13 @@ import contextlib
 import dataclasses
 import io
 import math
+import resource
 import typing
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import tiny_ring
+from conftest import tiny_digits, tiny_ring
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,10 +31,11 @@ from gankit import config
 from gankit.cli import main
 from gankit.data import DATASETS
 from gankit.losses import LOSSES
-from gankit.nets import NETS
+from gankit.nets import NETS, registry
 from gankit.recipes import RECIPES
 from gankit.train import pick_device, trainer
 
+MEMORY_CEILING = 2 << 30  # bytes of address space a fuzzed config may add
 FUZZ = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -55,20 +60,46 @@ SECTIONS = sorted({k.split(".")[0] for k in KEYS})
 def dry_train(cfg: config.Config, out: Path, resume: bool = False) -> dict:
     """What the engine checks before any work: the device and every registry name."""
     pick_device(cfg.train.device)
-    for registry, name in (
+    for registry_of, name in (
         (RECIPES, cfg.recipe),
         (DATASETS, cfg.data.name),
         (NETS, cfg.nets.g),
         (NETS, cfg.nets.d),
         (LOSSES, cfg.loss.name),
     ):
-        registry.get(name)
+        registry_of.get(name)
+    shape = (
+        (2,)
+        if cfg.data.name in ("ring", "grid")
+        else (cfg.data.channels or 1, *[cfg.data.size] * 2)
+    )
+    for role, options in (("g", cfg.nets.g_options), ("d", cfg.nets.d_options)):
+        registry.check_size(getattr(cfg.nets, role), role, shape, cfg.nets.z_dim, 0, dict(options))
     return {"run": out, "step": 0, "samples": out, "report": out, "metrics": None}
 
 
+def mapped_bytes() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmSize:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmSize")
+
+
 @pytest.fixture
-def cli(tmp_path, monkeypatch):
-    """Run `gankit ARGS` in-process: (exit code, stderr lines)."""
+def memory_ceiling():
+    """Lower the soft RLIMIT_AS to what is mapped now plus MEMORY_CEILING, for the test only."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    ceiling = mapped_bytes() + MEMORY_CEILING
+    if hard != resource.RLIM_INFINITY:
+        ceiling = min(ceiling, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (ceiling, hard))
+    yield ceiling
+    resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch, memory_ceiling):
+    """Run `gankit ARGS` in-process under the memory ceiling: (exit code, stderr lines)."""
     monkeypatch.setattr(trainer, "train", dry_train)
 
     def run(*args: str) -> tuple[int, list[str]]:
@@ -159,7 +190,7 @@ def test_a_misspelt_key_is_named_with_a_suggestion(cli, write_config, tmp_path, 
 @FUZZ
 @given(key=st.sampled_from([k for k, h in KEYS.items() if h is int]), value=st.integers(-50, 0))
 def test_out_of_range_integers_are_refused(cli, write_config, tmp_path, key, value):
-    low = config._AT_LEAST.get(key, (None,))[0]
+    low = config._RANGES.get(key, (None,))[0]
     code, lines = cli("train", str(write_config(tiny_ring(10))), f"--set={key}={value}")
     assert_ok_or_one_line(code, lines)
     if low is not None and value < low:
@@ -208,6 +239,44 @@ def test_random_file_contents(cli, tmp_path, content):
 def test_random_override_strings(cli, write_config, tmp_path, items):
     args = [f"--set={item}" for item in items]
     assert_ok_or_one_line(*cli("train", str(write_config(tiny_ring(10))), *args))
+
+
+# Sizes and ranges: every key that sizes an allocation, given huge, tiny, negative, fractional
+# and wrongly typed values, alone and together.
+SIZE_KEYS = [
+    "data.size",
+    "nets.z_dim",
+    "train.batch_size",
+    "train.seed",
+    "train.steps",
+    "train.n_critic",
+    "eval.n",
+    "optim.lr_g",
+    "optim.lr_d",
+    "stabilisers.minibatch_discrimination",
+]
+sizes = (
+    st.integers(-(2**70), 2**70)
+    | st.sampled_from([0, 1, 2**31, 2**32, 2**63, 10**9, 10**23, 4096, 4097, 65536, 65537])
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.sampled_from(["1e9", "1e23", "1e308", "-0", "0x10", "1_000"])
+)
+widths = st.lists(sizes, min_size=1, max_size=3) | sizes
+
+
+@FUZZ
+@given(
+    picks=st.dictionaries(st.sampled_from(SIZE_KEYS), sizes, min_size=1, max_size=4),
+    hidden=st.none() | widths,
+    recipe_net=st.sampled_from(["mlp", "dcgan"]),
+)
+def test_huge_and_odd_sizes(cli, write_config, picks, hidden, recipe_net):
+    raw = tiny_ring(10) if recipe_net == "mlp" else tiny_digits(10)
+    args = [f"--set={key}={as_yaml(value)}" for key, value in picks.items()]
+    if hidden is not None:
+        option = "hidden" if recipe_net == "mlp" else "width"
+        args.append(f"--set=nets.g_options.{option}={as_yaml(hidden)}")
+    assert_ok_or_one_line(*cli("train", str(write_config(raw)), *args))
 
 
 def test_the_dry_run_is_honest(cli, write_config):

@@ -13,7 +13,7 @@ from gankit.cli import main
 from gankit.config import DataConfig
 from gankit.errors import BadInput
 from gankit.metrics import evaluator
-from gankit.viz import latent
+from gankit.viz import grid, latent
 
 SIDE = 16  # digits at 16 px: the smallest side dcgan builds that still looks like digits
 DIGITS = DataConfig(name="digits", size=SIDE)
@@ -74,8 +74,10 @@ def test_halfway_is_between_the_endpoints():
 def test_interpolation_grid_has_rows_by_steps_images(run, tmp_path, mode):
     path = latent.interpolation_grid(run, tmp_path, mode, rows=3, steps=5)
     assert path == tmp_path / f"interpolate-{mode}.png"
-    with Image.open(path) as grid:  # save_image's padding of 1 pixel around every tile
-        assert grid.size == (5 * (SIDE + 1) + 1, 3 * (SIDE + 1) + 1)
+    tile = SIDE * grid.scale_for(SIDE)  # upscaled to at least MIN_TILE pixels
+    assert tile >= grid.MIN_TILE
+    with Image.open(path) as page:  # a title line above 3 rows of 5 tiles
+        assert page.size == (5 * tile + 6 * grid.GAP, grid.LINE + 5 * grid.GAP + 3 * tile)
     with pytest.raises(BadInput, match="use linear or slerp"):
         latent.interpolation_grid(run, tmp_path, "cubic")
 
@@ -127,8 +129,9 @@ def test_arithmetic_a_minus_b_plus_b_draws_a(run, median_split, tmp_path):
     assert result["expression"] == "1 - 0 + 0" and sum(result["class_counts"]) == 2000
     assert len(result["predicted"]) == 4
     assert result["predicted"][3] == result["predicted"][0]  # mean_1 - mean_0 + mean_0 = mean_1
-    with Image.open(result["grid"]) as grid:
-        assert grid.size == (4 * (SIDE + 1) + 1, SIDE + 2)
+    tile = SIDE * grid.scale_for(SIDE)
+    with Image.open(result["grid"]) as page:  # a title, 4 tiles, two label lines under each
+        assert page.size == (4 * tile + 5 * grid.GAP, 3 * grid.LINE + 3 * grid.GAP + tile)
     with pytest.raises(BadInput, match="class 5 is out of range.*0..1"):
         latent.arithmetic(run, tmp_path, 5, 0, 0)
 

@@ -1,12 +1,14 @@
-"""A bounded load test of the playground (issue 10): 20 clients on loopback, polling the state
-like the page does and now and then posting controls, while the server trains. Zero errors, and
-the server process's memory stays put, for the 60 s the issue asks (so CI runs it every time)."""
+"""A bounded load test of the playground: 20 clients on loopback, polling the state like the page
+does and now and then posting controls, while the server trains and 64 slowloris connections from
+another address trickle one header byte every 5 s (reconnecting whenever cut). Zero errors for
+the 20, and the server process's memory stays put, for 60 s (so CI runs it every time)."""
 
 from __future__ import annotations
 
 import json
 import os
 import random
+import socket
 import statistics
 import subprocess
 import sys
@@ -19,6 +21,8 @@ CLIENTS = 20
 DURATION_S = 60  # the issue's bound
 POLL_S = 0.1  # the page polls every 100 ms
 POST_EVERY = 20  # one request in this many is a POST
+SLOWLORIS = 64  # connections from 127.0.0.2, one header byte every SLOW_BYTE_S
+SLOW_BYTE_S = 5.0
 RSS_GROWTH_MB = 64  # generous: the state is a fixed size and is cached, so it should not grow
 
 
@@ -73,6 +77,33 @@ def client(url: str, until: float, index: int, latencies: list, errors: list, st
         time.sleep(POLL_S)
 
 
+def slowloris(url: str, until: float, cut: list) -> None:
+    """Hold a request open by sending one header byte every SLOW_BYTE_S; start again 1 s after
+    being cut (refused over the per-address cap, or closed at the request deadline)."""
+    port = int(url.rsplit(":", 1)[1].strip("/"))
+    while time.monotonic() < until:
+        try:
+            sock = socket.create_connection(("127.0.0.1", port), 5, ("127.0.0.2", 0))
+        except OSError:
+            time.sleep(0.5)
+            continue
+        with sock:
+            try:
+                sock.sendall(b"GET /api/state HTTP/1.1\r\n")
+                while time.monotonic() < until:
+                    sock.settimeout(SLOW_BYTE_S)
+                    try:
+                        sock.recv(64)  # an answer (503, 408) or the close: either way, cut
+                    except TimeoutError:
+                        sock.sendall(b"X")
+                        continue
+                    cut.append(1)
+                    break
+            except OSError:
+                cut.append(1)
+        time.sleep(1.0)  # then try again, as an attacker would (not in a tight loop)
+
+
 def test_20_clients_for_60_s_while_training():
     duration_s = DURATION_S
     proc, url = start_server()
@@ -87,7 +118,11 @@ def test_20_clients_for_60_s_while_training():
         errors: list[str] = []
         steps: list[int] = []  # the training step each answer showed
         until = time.monotonic() + duration_s
+        cut: list[int] = []  # slow connections refused or cut by the server
         threads = [
+            threading.Thread(target=slowloris, args=(url, until, cut)) for _ in range(SLOWLORIS)
+        ]
+        threads += [
             threading.Thread(target=client, args=(url, until, i, latencies, errors, steps))
             for i in range(CLIENTS)
         ]
@@ -102,6 +137,8 @@ def test_20_clients_for_60_s_while_training():
     ms = sorted(1000 * s for s in latencies)
     numbers = {
         "clients": CLIENTS,
+        "slowloris": SLOWLORIS,
+        "slow_connections_cut": len(cut),
         "duration_s": duration_s,
         "requests": len(ms) + len(errors),
         "errors": len(errors),
@@ -113,6 +150,7 @@ def test_20_clients_for_60_s_while_training():
     }
     print(json.dumps(numbers))
     assert errors == [], errors[:5]
+    assert cut  # the slow connections were refused or cut, not left to hold the slots
     assert len(ms) > CLIENTS * duration_s  # each client got well over one answer a second
     assert max(steps) >= 20  # training went on (every answer also said "running")
     assert numbers["rss_growth_mb"] < RSS_GROWTH_MB

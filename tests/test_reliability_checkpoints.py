@@ -81,21 +81,30 @@ def test_save_error_names_the_cause_for_other_os_errors(tmp_path, monkeypatch):
         raise PermissionError(errno.EACCES, "Permission denied")
 
     monkeypatch.setattr(checkpoint, "save_file", denied)
-    with pytest.raises(OSError, match="Permission denied.*intact: fix that and resume") as e:
+    with pytest.raises(OSError, match="Permission denied.*intact: make it writable") as e:
         checkpoint.save(tmp_path, 1, {"w": torch.zeros(2)}, {}, keep=2)
     assert e.value.errno == errno.EACCES
     assert not list(tmp_path.iterdir())
 
 
+# The fields every checkpoint's state must hold (what the trainer writes), with empty values.
+EMPTY_STATE = {
+    "time_s": 0.0,
+    "stream": {},
+    "optimizers": {},
+    "data": {"name": "ring", "kind": "points", "shape": [2], "class_names": []},
+}
+
+
 def test_leftovers_of_killed_writes_are_ignored_and_cleaned(tmp_path):
     folder = tmp_path / "checkpoints"
-    checkpoint.save(folder, 5, {"w": torch.ones(3)}, {}, keep=2)
+    checkpoint.save(folder, 5, {"w": torch.ones(3)}, EMPTY_STATE, keep=2)
     for step in (6, 7):  # writes killed before their rename: one empty, one half-written
         (folder / f".tmp-step-{step:08d}").mkdir()
     (folder / ".tmp-step-00000007" / "weights.safetensors").write_bytes(b"\x00" * 10)
     tensors, state, path = checkpoint.load_latest(folder)
     assert path.name == "step-00000005" and torch.equal(tensors["w"], torch.ones(3))
-    checkpoint.save(folder, 8, {"w": torch.full((3,), 2.0)}, {}, keep=2)
+    checkpoint.save(folder, 8, {"w": torch.full((3,), 2.0)}, EMPTY_STATE, keep=2)
     assert sorted(p.name for p in folder.iterdir()) == ["step-00000005", "step-00000008"]
 
 
@@ -110,12 +119,12 @@ class Exploit:
 
 
 def plant_pickle(ckpt: Path, marker: Path) -> None:
-    """Replace a checkpoint's weights with a torch.save pickle and fix up its checksum."""
+    """Replace a checkpoint's weights with a torch.save pickle and fix up both checksums."""
     weights = ckpt / "weights.safetensors"
     torch.save({"module.g.net.0.weight": Exploit(marker)}, weights)
     state = json.loads((ckpt / "state.json").read_text())
     state["sha256"] = hashlib.sha256(weights.read_bytes()).hexdigest()
-    (ckpt / "state.json").write_text(json.dumps(state))
+    (ckpt / "state.json").write_text(json.dumps(checkpoint.seal(state)))
 
 
 def test_a_pickle_bearing_checkpoint_is_refused_without_running_it(write_config, tmp_path, capsys):
@@ -138,12 +147,12 @@ def test_a_pickle_bearing_checkpoint_is_refused_without_running_it(write_config,
 
 
 def test_a_pickle_is_refused_as_inception_weights(tmp_path):
-    from gankit.metrics.inception import _read_state
+    from gankit.metrics.inception_weights import read_state
 
     marker, path = tmp_path / "pwned", tmp_path / "inception.pth"
     torch.save({"w": Exploit(marker)}, path)
     with pytest.raises(BadInput, match="cannot read inception weights"):
-        _read_state(path)
+        read_state(path)
     assert not marker.exists()
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import tiny_digits
+from PIL import Image
 from torch.distributions import Normal, kl_divergence
 
 from gankit import api, cli, config, nets
@@ -17,6 +18,7 @@ from gankit.losses import LOSSES
 from gankit.nets.stackgan import CondAugment, kl_to_standard_normal
 from gankit.nets.text import BagEncoder, CaptionMemory, build_encoder
 from gankit.recipes.stackgan import matching_d_loss, sentence_matching_loss
+from gankit.viz import grid
 
 
 def test_kl_matches_torch_distributions():
@@ -178,7 +180,9 @@ def test_tiny_run_and_generate(tmp_path, capsys):
         cli.main(["generate", str(out), "--text", "digit three", "--n", "4", "--out", str(png)])
         == 0
     )
-    assert png.stat().st_size > 0
+    with Image.open(png) as page:  # 2 x 2 tiles upscaled from 16 px, under the caption
+        tile = 16 * grid.scale_for(16)
+        assert page.size == (2 * tile + 3 * grid.GAP, grid.LINE + 4 * grid.GAP + 2 * tile)
     args = [
         "generate",
         str(out),

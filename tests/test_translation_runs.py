@@ -180,3 +180,12 @@ def test_resume_is_bit_identical_recipe_state_included(recipe, state, tmp_path):
     # cyclegan: the pool is full and has started swapping; pix2pix: the lazy GAN term's clock
     assert int(a[state]) == 6
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_translate_on_a_sampling_run_names_its_recipe_and_the_runs_that_translate(tmp_path):
+    from conftest import tiny_digits
+
+    run = api.train(config.from_dict(tiny_digits(steps=2)), tmp_path / "run")["run"]
+    with pytest.raises(BadInput, match="trained with recipe unconditional, which does not") as e:
+        translate_files(run, tmp_path, tmp_path / "o")
+    assert "pix2pix, cyclegan or stargan" in str(e.value) and "a unconditional" not in str(e.value)

@@ -9,6 +9,7 @@ scores = gk.evaluate(run["run"], n=500)
 
 from __future__ import annotations
 
+import math
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from gankit import config
+from gankit import config, describe, files, limits
 from gankit.config import Config, DataConfig
 from gankit.data import DATASETS, DataSpec
 from gankit.errors import BadInput
@@ -30,8 +31,7 @@ from gankit.penalties import PENALTIES
 from gankit.recipes import RECIPES, Recipe
 from gankit.recipes.conditional import sample_labels
 from gankit.stabilisers import WHEN as STABILISERS  # issue 6
-from gankit.train import checkpoint, pick_device
-from gankit.train import trainer as engine
+from gankit.train import checkpoint, resume_policy
 
 
 def train(
@@ -41,25 +41,36 @@ def train(
 ) -> dict[str, Any]:
     """Train a GAN from a config (object or YAML path) into a new run directory."""
     if not isinstance(cfg, Config):
-        stem = Path(cfg).stem
-        cfg = config.load(cfg, overrides)
-        out = out or Path("runs") / stem
+        path = Path(cfg)
+        cfg = config.load(path, overrides)
+        cfg = describe.follow_data(cfg, describe.file_data(path), str(path))
+        out = out or Path("runs") / path.stem
     else:  # checked like a YAML file: a Config built in Python gets the same clear errors
+        written = cfg.to_dict()["data"]
         cfg = config.from_dict(config.apply_overrides(cfg.to_dict(), overrides))
+        cfg = describe.follow_data(cfg, written, "the given config")
     out = Path(out or "runs/run")
     if checkpoint.list_steps(out / "checkpoints"):
         raise BadInput(
             f"{out} already holds a run: continue it with `gankit resume {out}`, "
             f"or pass another --out."
         )
-    return engine.train(cfg, out)
+    return _engine().train(cfg, out)
 
 
-def resume(run: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
-    """Continue a run from its newest good checkpoint (optionally with new settings)."""
+def resume(
+    run: str | Path, overrides: list[str] | tuple[str, ...] = (), reset_optimizer: bool = False
+) -> dict[str, Any]:
+    """Continue a run from its newest good checkpoint, optionally with new settings.
+
+    gankit.train.resume_policy says which settings may change: a refused one raises BadInput
+    before anything is written; another optimiser (or betas) needs `reset_optimizer`.
+    """
     run = Path(run)
+    before = config.load(_config_path(run))
     cfg = config.load(_config_path(run), overrides)
-    return engine.train(cfg, run, resume=True)
+    plan = resume_policy.plan(run, before, cfg, reset_optimizer)
+    return _engine().train(cfg, run, resume=plan)
 
 
 @dataclass
@@ -82,7 +93,8 @@ def load(run: str | Path, device: str = "cpu") -> LoadedRun:
     tensors, state, _ = checkpoint.load_latest(run / "checkpoints")
     d = state["data"]
     spec = DataSpec(d["name"], d["kind"], tuple(d["shape"]), tuple(d["class_names"]))
-    recipe = engine.build_recipe(cfg, spec, pick_device(device))
+    engine = _engine()
+    recipe = engine.build_recipe(cfg, spec, engine.pick_device(device))
     engine.restore_modules(recipe, tensors)
     return LoadedRun(cfg, spec, recipe, int(state["step"]))
 
@@ -105,10 +117,13 @@ def sample(
     loaded = run if isinstance(run, LoadedRun) else load(run)
     if n < 1:
         raise BadInput(f"--n {n}: ask for at least one sample.")
+    # float32 chunks from G, their concatenation, then the export (uint8 images, float points)
+    per_sample = math.prod(loaded.spec.shape) * 12
+    limits.check_memory(f"--n {n} samples", n * per_sample, "ask for fewer with --n")
     if not loaded.recipe.samples_from_noise:
         raise BadInput(
             f"{loaded.cfg.recipe} runs translate images rather than sample them: "
-            f"use `gankit translate RUN --input ... --out ...`."
+            f"use `gankit translate RUN --input ... --out ...` (`gankit upscale` for srgan)."
         )
     labels = sample_labels(loaded.recipe, n, class_index)  # issue 4: None unless conditional
     g = torch.Generator(device=loaded.recipe.device).manual_seed(seed)
@@ -131,9 +146,20 @@ def sample(
     out = {"points": x.float().numpy()} if loaded.spec.kind == "points" else {}
     if loaded.spec.kind != "points":
         out["images"] = to_uint8(x).numpy()
+    if hasattr(loaded.recipe, "levels_of"):  # a pyramid: the coarser levels of each image too
+        for level in pyramid_levels(loaded.recipe, n, g.manual_seed(seed), batch, ema)[:-1]:
+            out[f"level_{level.shape[-1]}px"] = to_uint8(level).numpy()
     if labels is not None:
         out["labels"] = labels.cpu().numpy().astype(np.int64)
     return out
+
+
+def pyramid_levels(
+    recipe: Recipe, n: int, g: torch.Generator, batch: int, ema: bool
+) -> list[torch.Tensor]:
+    """A LAPGAN run's samples at every level (the same latents as its final images)."""
+    chunks = [recipe.levels_of(recipe.noise(min(batch, n - i), g), ema) for i in range(0, n, batch)]
+    return [torch.cat([c[k] for c in chunks]).cpu() for k in range(len(chunks[0]))]
 
 
 def evaluate(
@@ -144,6 +170,7 @@ def evaluate(
     data: DataConfig | None = None,
     extractor: str | None = None,
     inception_weights: str | None = None,
+    resize: str | None = None,
     ema: bool = True,
 ) -> dict[str, Any]:
     """Score a run's generator (EMA copy when it has one and `ema`): each metric beside its
@@ -164,6 +191,8 @@ def evaluate(
         seed=seed,
         extractor=extractor or cfg.eval.extractor,
         inception_weights=inception_weights or cfg.eval.inception_weights,
+        auto_evaluator=cfg.eval.auto_evaluator,
+        resize=resize,
     )
 
 
@@ -173,9 +202,13 @@ def to_uint8(x: torch.Tensor) -> torch.Tensor:
 
 
 def save_npz(arrays: dict[str, np.ndarray], path: str | Path) -> Path:
+    """Write `arrays` to `path` (".npz" added when missing, as numpy does); returns the file."""
     path = Path(path)
+    if path.suffix != ".npz":
+        path = path.with_name(path.name + ".npz")
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, **arrays)
+    with files.writing(path):
+        np.savez_compressed(path, **arrays)
     return path
 
 
@@ -191,6 +224,14 @@ def list_parts() -> dict[str, dict[str, str]]:
         "network switches": SWITCHES,
         "text encoders": ENCODERS.describe(),
     }
+
+
+def _engine():
+    """The training engine, imported on first use (it pulls tqdm, matplotlib and the doctor),
+    so that `gankit list` does not wait for it."""
+    from gankit.train import trainer
+
+    return trainer
 
 
 def _config_path(run: Path) -> Path:

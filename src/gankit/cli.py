@@ -7,9 +7,10 @@ import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
-from gankit import __version__
-from gankit.errors import BadInput
+from gankit import __version__, strict_json
+from gankit.errors import BadInput, printable
 
 
 class Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -57,18 +58,47 @@ def add_ema_switch(p: argparse.ArgumentParser, verb: str) -> None:
 
 @command(
     "train",
-    "train a GAN from a YAML config into a run directory",
-    "gankit train configs/quickstart.yaml --out runs/quick --set train.steps=500",
+    "train a GAN from a YAML config, or from a folder of images alone, into a run directory",
+    "gankit train configs/quickstart.yaml --out runs/quick --set train.steps=500\n"
+    "  gankit train --data ~/pictures/faces --out runs/faces",
 )
 def _train(p: argparse.ArgumentParser):
-    p.add_argument("config", help="YAML config (see configs/)")
-    p.add_argument("--out", help="run directory (default: runs/<config name>)")
+    p.add_argument("config", nargs="?", help="YAML config (see configs/); or give --data")
+    p.add_argument(
+        "--data",
+        metavar="FOLDER",
+        help="a folder of images (sub-folders as classes): gankit picks the size, recipe, network "
+        "and augmentation, prints them, and writes the config into the run directory",
+    )
+    p.add_argument(
+        "--size", type=int, choices=(32, 64, 128), help="with --data: the image side to train at"
+    )
+    p.add_argument(
+        "--out", help="run directory (default: runs/<config name>); with --data, runs/<folder name>"
+    )
     add_overrides(p)
 
     def run(a: argparse.Namespace) -> int:
+        if (a.config is None) == (a.data is None):
+            p.error("give a CONFIG file or --data FOLDER (one of them)")
+        if a.data is None and a.size is not None:
+            p.error("--size goes with --data; for a config use --set data.size=N")
         from gankit import api
 
-        return _finished(api.train(a.config, a.out, a.set))
+        if a.data is None:
+            return _finished(api.train(a.config, a.out, a.set))
+        from gankit import autoconfig, config
+
+        raw, notes = autoconfig.choose(a.data, a.size)
+        cfg = config.from_dict(config.apply_overrides(raw, a.set))
+        out = Path(a.out or Path("runs") / (Path(a.data).resolve().name or "folder"))
+        print(f"gankit train --data {a.data}: chose")
+        for note in notes:
+            print(f"  {note}")
+        if a.set:
+            print(f"  then --set {' '.join(a.set)}")
+        print(f"  config: {out / 'config.yaml'} (edit it, then `gankit resume {out}`)")
+        return _finished(api.train(cfg, out))
 
     return run
 
@@ -81,11 +111,17 @@ def _train(p: argparse.ArgumentParser):
 def _resume(p: argparse.ArgumentParser):
     p.add_argument("run", help="run directory")
     add_overrides(p)
+    p.add_argument(  # the settings a checkpoint can take: gankit.train.resume_policy
+        "--reset-optimizer",
+        action="store_true",
+        help="start the optimisers afresh, dropping their saved state: needed to change "
+        "optim.name or optim.betas",
+    )
 
     def run(a: argparse.Namespace) -> int:
         from gankit import api
 
-        return _finished(api.resume(a.run, a.set))
+        return _finished(api.resume(a.run, a.set, a.reset_optimizer))
 
     return run
 
@@ -160,22 +196,62 @@ def _classify(p: argparse.ArgumentParser):
 
 @command(
     "export",
-    "write a run's generator as config.json + model.safetensors (and ONNX / TorchScript)",
-    "gankit export runs/quick --out models/quick --onnx --torchscript",
+    "write a run's generator as config.json + model.safetensors (and ONNX / torch.export), "
+    "or as a Hugging Face model folder with its card",
+    "gankit export runs/quick --out models/quick --onnx --pt2 --check\n"
+    "  gankit export runs/quick --hub-folder models/quick-hub",
 )
 def _export(p: argparse.ArgumentParser):
     p.add_argument("run", help="run directory")
-    p.add_argument("--out", required=True, help="folder to write")
-    p.add_argument("--onnx", action="store_true", help="also write generator.onnx")
-    p.add_argument("--torchscript", action="store_true", help="also write generator.pt")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", help="folder to write")
+    where.add_argument(
+        "--hub-folder",
+        metavar="DIR",
+        help="folder to write with a model card (README.md, samples.png, the run's config) as "
+        "the Hugging Face Hub shows it",
+    )
+    p.add_argument("--onnx", action="store_true", help="also write generator.onnx (one file)")
+    p.add_argument("--pt2", action="store_true", help="also write generator.pt2 (torch.export)")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="run the ONNX / .pt2 files against PyTorch and print the largest difference",
+    )
     add_ema_switch(p, "export")
 
     def run(a: argparse.Namespace) -> int:
-        from gankit.export import export_generator
+        from gankit import export
 
-        files = export_generator(a.run, a.out, a.onnx, a.torchscript, a.ema)
+        out = Path(a.out or a.hub_folder)
+        card = out.resolve().name if a.hub_folder else None
+        files = export.export_generator(a.run, out, a.onnx, a.pt2, a.ema, card)
         for kind, path in files.items():
             print(f"{kind}: {path}")
+        if a.check:
+            for kind, diff in export.check(out).items():
+                print(f"check {kind}: max |difference| against PyTorch {diff:.3g}")
+        return 0
+
+    return run
+
+
+@command(
+    "push",
+    "upload a run's generator with its model card to the Hugging Face Hub (needs a token)",
+    "gankit push runs/faces --repo you/faces-gan   (with HF_TOKEN set, or after `hf auth login`)",
+)
+def _push(p: argparse.ArgumentParser):
+    p.add_argument("run", help="run directory")
+    p.add_argument("--repo", required=True, help="Hub model repository, user/name")
+    p.add_argument("--private", action="store_true", help="create the repository as private")
+    add_ema_switch(p, "upload")
+
+    def run(a: argparse.Namespace) -> int:
+        from gankit.hub import push
+
+        commit = push(a.run, a.repo, a.private, a.ema)
+        print(f"pushed {a.run} to https://huggingface.co/{a.repo}: {commit}")
         return 0
 
     return run
@@ -203,15 +279,16 @@ def _finished(result: dict) -> int:
     print(f"  samples: {result['samples']}")
     print(f"  report:  {result['report']}")
     if result.get("metrics"):
-        print(f"  metrics: {json.dumps(result['metrics'])}")
+        print(f"  metrics: {strict_json.dumps(result['metrics'])}")
     return 0
 
 
 # Modules that register more commands with @command (kept light: heavy imports inside run()).
 PLUGINS = (
-    "gankit.metrics.commands",  # eval, evaluator
+    "gankit.metrics.commands",  # eval, stats, evaluator
     "gankit.lab.commands",  # lab, latent
     "gankit.translate",  # translate
+    "gankit.upscale",  # upscale (super-resolution)
     "gankit.generate",  # generate
     "gankit.playground.commands",  # playground
 )
@@ -263,7 +340,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def one_line(error: Exception) -> str:
-    """The error's message on one line: line breaks and control characters (which a bad key or
-    file name can carry into it) are shown escaped, as Python writes them."""
-    text = str(error)
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    """The error's message on one line (see errors.printable)."""
+    return printable(str(error))

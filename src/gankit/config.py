@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from gankit import files
+from gankit import files, yaml_safe
 from gankit.errors import BadInput, closest
 
 
@@ -60,6 +60,9 @@ class OptimConfig:
     decay_from: float | None = None  # from this fraction of the run, lrs fall linearly to 0
 
 
+LOGGERS = ("tensorboard", "csv", "wandb", "mlflow")  # what gankit.train.runlog can write to
+
+
 @dataclass
 class TrainConfig:
     steps: int = 1000  # generator steps
@@ -80,6 +83,10 @@ class TrainConfig:
     sync_batchnorm: bool = False  # under torchrun: batch statistics over all ranks (GPU only)
     on_nonfinite: str = "stop"  # NaN/Inf loss: stop | skip (the step) | rollback (to last ckpt)
     progress: bool = True
+    threads: int | None = None  # torch's CPU threads (None: torch's choice; 1 on a busy machine)
+    # where scalars and sample grids go besides metrics.jsonl: any of LOGGERS (wandb and mlflow
+    # are optional extras)
+    loggers: list[str] = field(default_factory=lambda: ["tensorboard"])
 
 
 @dataclass
@@ -91,6 +98,8 @@ class EvalConfig:
         default_factory=lambda: ["fid", "kid", "precision_recall", "classes"]
     )
     extractor: str = "own"  # own (gankit's evaluator for the dataset) | inception
+    # own: train the dataset's evaluator on first use (false: skip the evaluation, with a warning)
+    auto_evaluator: bool = True
     inception_weights: str | None = None  # local weights file for the inception extractor
 
 
@@ -124,25 +133,32 @@ class Config:
         return dataclasses.asdict(self)
 
 
-# Ranges checked after types: key path -> (lowest allowed, why).
-_AT_LEAST = {
-    "data.size": (1, "an image side in pixels"),
-    "nets.z_dim": (1, "the latent size"),
-    "train.steps": (0, "a number of generator steps"),
-    "train.budget_s": (0, "a time budget in seconds (null for none)"),
-    "train.batch_size": (1, "a batch size"),
-    "train.n_critic": (1, "D steps per G step"),
-    "train.log_every": (1, "a step interval"),
-    "train.sample_every": (1, "a step interval"),
-    "train.checkpoint_every": (1, "a step interval"),
-    "train.keep_checkpoints": (1, "how many checkpoints to keep"),
-    "eval.every": (0, "a step interval (0 for off)"),
-    "eval.n": (2, "a number of samples"),
-    "optim.lr_g": (0, "a learning rate"),
-    "optim.lr_d": (0, "a learning rate"),
-    "loss.penalty_weight": (0, "a penalty weight"),
-    "loss.clip": (0, "a clipping bound"),
-    "loss.penalty_every": (1, "a step interval"),
+# Ranges checked after types: key path -> (lowest, highest allowed, why). The upper bounds keep
+# a typo (an extra three zeros) from reaching torch as a size it cannot allocate or an integer it
+# cannot hold; they sit far above any run this toolkit is for.
+BIG = 2**62  # an interval or count with no natural bound: still a 64-bit integer in torch
+_RANGES = {
+    "data.size": (1, 4096, "an image side in pixels"),
+    "nets.z_dim": (1, 65536, "the latent size"),
+    "train.steps": (0, BIG, "a number of generator steps"),
+    "train.seed": (0, 2**32 - 1, "a seed"),
+    "train.budget_s": (0, math.inf, "a time budget in seconds (null for none)"),
+    "train.batch_size": (1, 65536, "a batch size"),
+    "train.threads": (1, 4096, "a number of CPU threads (null for torch's choice)"),
+    "train.n_critic": (1, 1000, "D steps per G step"),
+    "train.log_every": (1, BIG, "a step interval"),
+    "train.sample_every": (1, BIG, "a step interval"),
+    "train.checkpoint_every": (1, BIG, "a step interval"),
+    "train.keep_checkpoints": (1, 1000, "how many checkpoints to keep"),
+    "eval.every": (0, BIG, "a step interval (0 for off)"),
+    "eval.n": (2, 1_000_000, "a number of samples"),
+    "optim.lr_g": (0, 1e6, "a learning rate"),
+    "optim.lr_d": (0, 1e6, "a learning rate"),
+    "loss.penalty_weight": (0, 1e6, "a penalty weight"),
+    "loss.clip": (0, 1e6, "a clipping bound"),
+    "loss.penalty_every": (1, BIG, "a step interval"),
+    "stabilisers.minibatch_discrimination": (0, 4096, "a number of kernels"),
+    "stabilisers.instance_noise_steps": (0, BIG, "a number of steps"),
 }
 
 
@@ -154,7 +170,7 @@ def load(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Confi
             f"config file {path} not found: give the path of a YAML file (see configs/)."
         )
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml_safe.load(path.read_text(encoding="utf-8")) or {}
     except UnicodeDecodeError as e:
         raise BadInput(
             f"config {path} is not UTF-8 text (byte {e.start}): save it as UTF-8 YAML."
@@ -162,6 +178,8 @@ def load(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Confi
     except yaml.YAMLError as e:
         line = getattr(getattr(e, "problem_mark", None), "line", None)
         where = f" at line {line + 1}" if line is not None else ""
+        if isinstance(e, yaml_safe.Refused):
+            raise BadInput(f"config {path}{where} is refused: {e.problem}.") from None
         raise BadInput(f"config {path} is not valid YAML{where}: fix the syntax there.") from None
     if not isinstance(raw, dict):
         raise BadInput(f"config {path} must be a mapping of sections (data:, nets:, ...).")
@@ -176,7 +194,9 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str] | tuple[str, ...])
         if not sep or not key.strip():
             raise BadInput(f'--set "{item}" must look like key.path=value, e.g. train.steps=500.')
         try:
-            value = yaml.safe_load(text)
+            value = yaml_safe.load(text)
+        except yaml_safe.Refused as e:
+            raise BadInput(f'--set "{item}" is refused: {e.problem}.') from None
         except yaml.YAMLError:
             value = text
         node = raw
@@ -193,13 +213,14 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str] | tuple[str, ...])
 def from_dict(raw: dict[str, Any]) -> Config:
     """Build a validated Config from plain data; the first problem raises BadInput."""
     cfg = _build(Config, raw, "")
-    for key, (low, what) in _AT_LEAST.items():
+    for key, (low, high, what) in _RANGES.items():
         section, name = key.split(".")
         value = getattr(getattr(cfg, section), name)
-        if value is not None and not low <= value < math.inf:  # NaN and infinity fail too
-            raise BadInput(
-                f"config key {key} = {value} is out of range: {what} must be a finite "
-                f"number >= {low}."
+        if value is not None and not (low <= value <= high and math.isfinite(value)):
+            bound = f">= {low}" if high == math.inf else f"from {low} to {high:g}"
+            raise BadInput(  # NaN and infinity fail too
+                f"config key {key} = {value:g} is out of range: {what} must be a finite "
+                f"number {bound}."
             )
     if cfg.data.channels not in (None, 1, 3):
         raise BadInput(f"config key data.channels = {cfg.data.channels}: use 1, 3 or null.")
@@ -219,6 +240,12 @@ def from_dict(raw: dict[str, Any]) -> Config:
             "train.cuda_graphs needs train.compile: true and a CUDA device (train.device: auto "
             "or cuda): set both, or switch it off."
         )
+    for name in cfg.train.loggers:
+        if name not in LOGGERS:
+            raise BadInput(
+                f'config key train.loggers: unknown logger "{name}"; use any of '
+                f"{', '.join(LOGGERS)}.{closest(name, LOGGERS)}"
+            )
     decay_from = cfg.optim.decay_from
     if decay_from is not None and not 0 <= decay_from < 1:
         raise BadInput(

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
+
+FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)  # no room: the disk, a file-size limit, a quota
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
@@ -12,11 +17,49 @@ def write_text_atomic(path: str | Path, text: str) -> None:
     (a temporary file, fsync, rename)."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    with writing(path):
+        try:
+            with open(tmp, "w") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+            raise
+
+
+def fix_for(code: int | None) -> str:
+    """What to do about a failed write, by its errno."""
+    if code in FULL:
+        return "free disk space"
+    if code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "make it writable"
+    return "fix that"
+
+
+@contextlib.contextmanager
+def writing(path: str | Path) -> Iterator[None]:
+    """Re-raise an OSError of the block as one naming `path` and the fix: a full disk reports
+    only its errno, and "No space left on device" alone does not say which file was lost."""
+    try:
+        yield
+    except OSError as e:
+        if getattr(e, "named", False):  # already says which file
+            raise
+        error = OSError(
+            f"could not write {path} ({e.strerror or e}): {fix_for(e.errno)} and retry."
+        )
+        error.errno, error.named = e.errno, True
+        raise error from e
+
+
+def follow_umask(path: str | Path) -> None:
+    """Give a file the permissions a plain open() would (0666 less the umask): writers such as
+    safetensors create 0600 files, which other users of a shared model folder cannot read."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
 
 
 def sha256_file(path: str | Path) -> str:

@@ -69,15 +69,18 @@ def _generate(p: argparse.ArgumentParser):
     )
 
     def run(a: argparse.Namespace) -> int:
+        import math
+
         from gankit import api
-        from gankit.viz.samples import save_samples
+        from gankit.viz.grid import save_readable_grid
 
         images = generate(a.run, a.text, a.n, a.seed, a.stage, a.ema, a.snap).cpu()
         out = Path(a.out)
         if out.suffix == ".npz":
             api.save_npz({"images": api.to_uint8(images).numpy()}, out)
-        else:
-            save_samples(images, out)
+        else:  # upscaled, under the caption that made them
+            title = f'"{a.text}" (stage {a.stage}, seed {a.seed})'
+            save_readable_grid(images, out, math.ceil(math.sqrt(a.n)), None, title)
         print(f"wrote {out}: {a.n} images for {a.text!r}")
         return 0
 

@@ -9,6 +9,7 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 
+from gankit import limits
 from gankit.config import DataConfig
 from gankit.errors import BadInput, closest
 from gankit.registry import Registry
@@ -93,6 +94,13 @@ def fit_images(x: torch.Tensor, size: int, channels: int | None) -> torch.Tensor
             x = (x.float() * weights).sum(1, keepdim=True).round().to(torch.uint8)
     if x.shape[-1] == size and x.shape[-2] == size:
         return x.contiguous()
+    # Checked before allocating: the uint8 result, plus one float chunk and its resized copy.
+    pixels = x.shape[1] * size * size
+    limits.check_memory(
+        f"{len(x)} images at {size}x{size}",
+        len(x) * pixels + min(len(x), 4096) * (pixels + x[0].numel()) * 4,
+        "use a smaller image side (data.size; for `gankit eval`, samples at the dataset's size)",
+    )
     chunks = [
         F.interpolate(c.float(), size=(size, size), mode="bilinear", antialias=True)
         .round()

@@ -14,9 +14,10 @@ import numpy as np
 import torch
 from PIL import Image
 
+from gankit import limits
 from gankit.config import DataConfig
 from gankit.data.dataset import DATASETS, Dataset
-from gankit.errors import BadInput
+from gankit.errors import BadInput, printable
 
 EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
@@ -33,13 +34,18 @@ def image_folder(
         raise BadInput(f"image folder {root} does not exist: set data.root to a folder of images.")
     files = sorted(p for p in root.rglob("*") if p.suffix.lower() in EXTENSIONS and p.is_file())
     channels = cfg.channels or 3
+    limits.check_memory(
+        f"{len(files)} images at {cfg.size}x{cfg.size}",
+        2 * len(files) * channels * cfg.size**2,  # the decoded list and the stacked tensor
+        "lower data.size or use fewer images",
+    )
     images, folders, skipped = [], [], []
     for path in files:
         try:
             images.append(load_image(path, cfg.size, channels, max_pixels))
             folders.append(path.parent.relative_to(root).as_posix())
         except Exception as e:  # any decoder failure is a bad file, not a bad run
-            skipped.append(f"{path.relative_to(root)} ({type(e).__name__})")
+            skipped.append(f"{printable(str(path.relative_to(root)))} ({type(e).__name__})")
     if skipped:
         shown = "; ".join(skipped[:show_skipped])
         more = f" and {len(skipped) - show_skipped} more" if len(skipped) > show_skipped else ""
@@ -75,9 +81,12 @@ def load_image(path: Path, size: int, channels: int, max_pixels: int) -> np.ndar
     img = img.convert("L" if channels == 1 else "RGB")
     scale = size / min(img.width, img.height)
     w, h = max(size, round(img.width * scale)), max(size, round(img.height * scale))
-    img = img.resize((w, h), Image.Resampling.BICUBIC)
     left, top = (w - size) // 2, (h - size) // 2
-    img = img.crop((left, top, left + size, top + size))
+    # Resize only the centre square that is kept (`box`, in the source's pixels): resizing the
+    # whole image first would make a 1x300,000 strip a 28x8,400,000 one before the crop.
+    sx, sy = w / img.width, h / img.height
+    box = (left / sx, top / sy, (left + size) / sx, (top + size) / sy)
+    img = img.resize((size, size), Image.Resampling.BICUBIC, box=box)
     array = np.asarray(img, dtype=np.uint8)
     return array[:, :, None] if array.ndim == 2 else array
 

@@ -16,7 +16,6 @@ import math
 
 import numpy as np
 import torch
-from scipy import stats
 
 from gankit.config import DataConfig
 from gankit.data.dataset import DATASETS, Dataset
@@ -44,6 +43,8 @@ def table(cfg: DataConfig, split: str, *, n: int = 20_000, seed: int = 0) -> Dat
 
 def compare(real: np.ndarray, fake: np.ndarray) -> dict[str, float]:
     """Marginal and correlation errors of `fake` rows against `real` rows (both (N, D))."""
+    from scipy import stats  # about a second to import: only when a table is scored
+
     real, fake = np.asarray(real, np.float64), np.asarray(fake, np.float64)
     cols = range(real.shape[1])
     w1 = [stats.wasserstein_distance(real[:, i], fake[:, i]) for i in cols]

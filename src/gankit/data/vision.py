@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torchvision
 
 from gankit.config import DataConfig
 from gankit.data.dataset import DATASETS, Dataset, fit_images
@@ -54,14 +53,17 @@ def digits(cfg: DataConfig, split: str) -> Dataset:
     return Dataset("digits", x, "image", y, [str(i) for i in range(10)])
 
 
-def _torchvision_set(name: str, cls: type, cfg: DataConfig, split: str, classes: list[str]):
+def _torchvision_set(name: str, cls_name: str, cfg: DataConfig, split: str, classes: list[str]):
+    import torchvision  # seconds to import (it pulls torch._dynamo): only when a set is loaded
+
+    cls = getattr(torchvision.datasets, cls_name)
     root = Path(cfg.root) if cfg.root else default_root()
     train = split != "test"
     try:
         ds = cls(str(root), train=train, download=False)
     except RuntimeError:
         ds = None
-    if ds is None and cls is torchvision.datasets.FashionMNIST and _copy_debian_files(root):
+    if ds is None and cls_name == "FashionMNIST" and _copy_debian_files(root):
         ds = cls(str(root), train=train, download=False)
     if ds is None and cfg.download:
         try:
@@ -108,17 +110,13 @@ def _missing(name: str, root: Path, reason: str) -> str:
 @DATASETS.register("mnist")
 def mnist(cfg: DataConfig, split: str) -> Dataset:
     """MNIST handwritten digits (70k, 28x28) through torchvision."""
-    return _torchvision_set(
-        "mnist", torchvision.datasets.MNIST, cfg, split, [str(i) for i in range(10)]
-    )
+    return _torchvision_set("mnist", "MNIST", cfg, split, [str(i) for i in range(10)])
 
 
 @DATASETS.register("fashion-mnist")
 def fashion_mnist(cfg: DataConfig, split: str) -> Dataset:
     """Fashion-MNIST clothing items (70k, 28x28) through torchvision or Debian's package."""
-    return _torchvision_set(
-        "fashion-mnist", torchvision.datasets.FashionMNIST, cfg, split, FASHION_CLASSES
-    )
+    return _torchvision_set("fashion-mnist", "FashionMNIST", cfg, split, FASHION_CLASSES)
 
 
 @DATASETS.register("cifar10")
@@ -136,4 +134,4 @@ def cifar10(cfg: DataConfig, split: str) -> Dataset:
         "ship",
         "truck",
     ]
-    return _torchvision_set("cifar10", torchvision.datasets.CIFAR10, cfg, split, classes)
+    return _torchvision_set("cifar10", "CIFAR10", cfg, split, classes)

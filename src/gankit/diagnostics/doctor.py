@@ -6,7 +6,10 @@ touched, so training and resume stay bit-identical):
 - `g_grad_norm`: the norm of the generator's gradient on a small batch (unconditional recipes);
 - `diversity`: the mean pairwise distance of generated samples over that of real ones, in the
   evaluator's feature space when gankit.metrics has a trained evaluator for the data, else in
-  pixel or point space; with an evaluator also `class_coverage` (classes seen / classes).
+  pixel or point space; with an evaluator also `class_coverage` (classes seen / classes);
+- `condition_spread` (conditional and text-to-image recipes): how far apart G's outputs for
+  different classes or captions are at the same latent, over how far apart its outputs are at
+  all (0: G draws the same picture whatever it is asked for).
 
 Then it applies plain rules to the run's history of log records (so a resumed run, which reads
 its history back, decides exactly as an uninterrupted one) and, the first time each problem shows,
@@ -45,6 +48,9 @@ OSC_WINDOW = 8  # log steps looked at for oscillation
 OSC_TURNS = 5  # direction changes of D's loss within the window ...
 OSC_SWING = 1.0  # ... with a range over this (and over the median |d_loss|)
 LOSS_KEYS = ("d_loss", "g_loss", "d_real", "d_fake")
+N_CONDITION_LATENTS = 16  # latents each condition is drawn at, for condition_spread
+MAX_CONDITIONS = 10  # classes or captions compared
+CONDITION_COLLAPSE = 0.15  # outputs across conditions closer than this share of G's own spread
 
 
 @dataclass
@@ -103,7 +109,24 @@ class Doctor:
         out["diversity"] = mean_pairwise_distance(feats) / max(self.real_spread, 1e-12)
         if probs is not None and self.real_classes:
             out["class_coverage"] = class_count(probs) / self.real_classes
-        return out
+        return out | self.measure_conditions(recipe, g)
+
+    def measure_conditions(self, recipe: Any, g: torch.Generator) -> dict[str, float]:
+        """`condition_spread`: the mean distance between G's outputs for two different
+        conditions at the same latent, over the mean distance between any two of these outputs.
+        Near 1 when the condition matters as much as the latent, near 0 when G ignores it; a
+        ratio of G's own distances, so a fresh G (all outputs close together) is not flagged."""
+        images = across_conditions(recipe, recipe.noise(N_CONDITION_LATENTS, g))
+        if images is None:
+            return {}
+        k, m = images.shape[:2]
+        feats = self.features(to_stored(images.flatten(0, 1), self.ds.kind))[0].double()
+        per_latent = feats.reshape(k, m, -1).transpose(0, 1)  # (latents, conditions, features)
+        between = torch.cdist(per_latent, per_latent).sum() / (m * k * (k - 1))
+        overall = mean_pairwise_distance(feats)
+        if overall <= 1e-3 * self.real_spread:  # all one picture: mode_collapse's case, not this
+            return {}
+        return {"condition_spread": float(between) / overall}
 
     # -- deciding -------------------------------------------------------------------------
     def observe(self, step: int, record: dict[str, Any], recipe: Any) -> dict[str, Any]:
@@ -122,7 +145,8 @@ class Doctor:
         return measured
 
     def diagnose(self, step: int) -> list[Event]:
-        checks = (nonfinite, discriminator_wins, mode_collapse, oscillation)
+        checks = (nonfinite, discriminator_wins, mode_collapse, collapse_across_conditions,
+                  oscillation)  # fmt: skip
         found = [check(self.history, step, self) for check in checks]
         return [e for e in found if e is not None]
 
@@ -214,6 +238,47 @@ def mode_collapse(history: list[dict[str, Any]], step: int, doc: Doctor) -> Even
     )
 
 
+def collapse_across_conditions(
+    history: list[dict[str, Any]], step: int, doc: Doctor
+) -> Event | None:
+    """G ignores its condition: different classes or captions give (nearly) the same picture.
+
+    Diversity over latents can look healthy meanwhile, so mode_collapse does not see this. No
+    warm-up: condition_spread is a ratio of G's own distances, about 1 for a fresh G.
+    """
+    if len(history) < COLLAPSE_PATIENCE:
+        return None
+    spreads = [r.get("condition_spread") for r in history[-COLLAPSE_PATIENCE:]]
+    if not all(_finite(v) and v < CONDITION_COLLAPSE for v in spreads):
+        return None
+    text = doc.cfg.recipe == "stackgan"
+    what = "captions" if text else "classes"
+    fixes = (
+        [
+            "raise recipe_options.match_weight (e.g. 2): the sentence-matching loss pushes "
+            "each image towards its own caption",
+            "lower recipe_options.kl_weight, so the conditioning code keeps the caption",
+            "recipe_options.encoder: minilm gives different captions different codes from the "
+            "start (optional extra: pip install 'gankit[text]')",
+        ]
+        if text
+        else [
+            "a discriminator that checks the class: recipe: projection, or recipe: acgan (raise "
+            "recipe_options.class_weight to push harder)",
+            "lower optim.lr_g, so G keeps up with what D asks for each class",
+        ]
+    )
+    return Event(
+        "condition-collapse",
+        step,
+        f"the same picture for different {what}",
+        f"G's outputs for different {what} at the same latent differ by only "
+        f"{spreads[-1]:.2f} of how much its outputs differ at all: G ignores its condition, a "
+        f"collapse across {what} that the diversity over latents does not show.",
+        fixes,
+    )
+
+
 def stuck_at_a_point(recent: list[dict[str, Any]]) -> bool:
     """Diversity near zero in every recent record and not growing (a fresh G would grow)."""
     values = [r.get("diversity") for r in recent]
@@ -278,6 +343,25 @@ def gradient_norm_of(recipe: Any, z: Tensor) -> float | None:
         return generator_gradient_norm(g, d, recipe.game.g_loss, z)
     except (TypeError, RuntimeError, ValueError, BadInput):  # another signature, or packing
         return None
+
+
+def across_conditions(recipe: Any, z: Tensor) -> Tensor | None:
+    """G's outputs (conditions, latents, ...) for up to MAX_CONDITIONS classes or captions at the
+    same latents z, or None when G takes no condition."""
+    if hasattr(recipe, "generate_from_text"):
+        from gankit.data.captions import default_prompts
+
+        prompts = list(dict.fromkeys(default_prompts(recipe.cfg.data, MAX_CONDITIONS)))
+        if len(prompts) < 2:
+            return None
+        return torch.stack([recipe.generate_from_text(z, [p] * len(z)) for p in prompts])
+    classes = getattr(recipe, "num_classes", 0)
+    if not getattr(recipe, "conditional", False) or classes < 2:
+        return None
+    return torch.stack([
+        recipe.generate(z, torch.full((len(z),), c, device=z.device))
+        for c in range(min(classes, MAX_CONDITIONS))
+    ])  # fmt: skip
 
 
 def generated(recipe: Any, n: int, g: torch.Generator) -> Tensor:

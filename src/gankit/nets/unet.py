@@ -46,14 +46,21 @@ def up(c_in: int, c_out: int, norm: str, dropout: float, last: bool) -> nn.Modul
 
 class UNet(nn.Module):
     def __init__(
-        self, channels: int, num_classes: int, width: int, depth: int, norm: str, dropout: float
+        self,
+        channels: int,
+        num_classes: int,
+        width: int,
+        depth: int,
+        norm: str,
+        dropout: float,
+        extra_inputs: int = 0,
     ) -> None:
         super().__init__()
         self.num_classes = num_classes
         widths = [width * min(2**i, 8) for i in range(depth)]  # 64, 128, 256, 512, 512 ...
         self.downs = nn.ModuleList(
             down(
-                channels + num_classes if i == 0 else widths[i - 1],
+                channels + num_classes + extra_inputs if i == 0 else widths[i - 1],
                 widths[i],
                 "none" if i in (0, depth - 1) else norm,
                 first=i == 0,
@@ -104,8 +111,11 @@ def unet(
     depth: int | None = None,
     norm: str = "batch",
     dropout: float = 0.5,
+    extra_inputs: int = 0,
 ) -> nn.Module:
-    """U-Net image -> image G with skip connections (pix2pix); side divisible by 2^depth."""
+    """U-Net image -> image G with skip connections (pix2pix); side divisible by 2^depth.
+
+    `extra_inputs` planes join the image at the input (a colouriser's hint planes)."""
     if role != "g":
         raise ValueError("unet is a generator (nets.g); use patchgan as nets.d")
     if len(shape) != 3 or shape[1] != shape[2]:
@@ -119,6 +129,6 @@ def unet(
             f"depth {depth} does not fit {side}-pixel images: the side must be divisible by "
             f"2^depth (at most depth {halvings(side)} here)"
         )
-    net = UNet(shape[0], num_classes, width, depth, norm, dropout)
+    net = UNet(shape[0], num_classes, width, depth, norm, dropout, extra_inputs)
     net.apply(init_weights)
     return net

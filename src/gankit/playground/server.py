@@ -11,13 +11,17 @@ API: GET /api/state, GET /api/options, POST /api/control {"action": "start" | "p
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import errno
+import io
 import ipaddress
 import json
 import re
 import socket
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
@@ -29,6 +33,8 @@ from gankit.playground.session import options
 
 MAX_BODY = 4096  # bytes of a POST body (settings take a few dozen)
 MAX_CONNECTIONS = 64  # served at once; a connection over the cap is answered 503
+MAX_PER_CLIENT = 32  # of those, from one address: one slow or greedy client cannot take them all
+REQUEST_DEADLINE_S = 10.0  # for a whole request (line, headers, body), however slowly it trickles
 JSON = "application/json"
 HOST = re.compile(r"(?P<name>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?")  # name[:port]
 STATIC = {
@@ -50,10 +56,40 @@ class Refused(Exception):
         self.status = status
 
 
+class _Deadline(io.RawIOBase):
+    """A socket reader that gives up at the handler's deadline: a socket timeout alone restarts
+    with every byte, so a client sending one header byte every 5 s (slowloris) would hold its
+    connection for ever."""
+
+    def __init__(self, sock: socket.socket, handler: Handler) -> None:
+        self.sock, self.handler = sock, handler
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        left = self.handler.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("request not received in time")
+        self.sock.settimeout(left)
+        return self.sock.recv_into(buffer)
+
+
 class Handler(BaseHTTPRequestHandler):
     server: PlaygroundServer
-    timeout = 10  # seconds a slow client may hold a connection
+    timeout = REQUEST_DEADLINE_S  # of any one read; the deadline bounds the whole request
     server_version = "gankit-playground"
+    deadline = 0.0
+
+    def setup(self) -> None:
+        super().setup()
+        self.rfile.close()  # the plain reader is replaced, not wrapped
+        self.rfile = io.BufferedReader(_Deadline(self.connection, self))
+
+    def handle_one_request(self) -> None:
+        # An idle keep-alive connection waits for its next request under the same deadline.
+        self.deadline = time.monotonic() + self.server.request_deadline_s
+        super().handle_one_request()
 
     def do_GET(self) -> None:
         self._respond(self._get)
@@ -107,12 +143,16 @@ class Handler(BaseHTTPRequestHandler):
     def _json_body(self) -> dict[str, Any]:
         """The body as a JSON object; its size is checked before any of it is read."""
         length = self.headers.get("Content-Length")
-        if length is None or not length.isdigit():
+        if length is None:
             raise Refused(411, "give the body's size in a Content-Length header")
+        if not re.fullmatch(r"[0-9]{1,12}", length.strip()):  # str.isdigit takes "²" and "٣"
+            raise BadInput(f"Content-Length {length!r} is not a number of bytes")
         if int(length) > MAX_BODY:
             raise Refused(413, f"body of {length} bytes refused: at most {MAX_BODY}")
         try:
             body = json.loads(self.rfile.read(int(length)))
+        except RecursionError:  # a few kB of [[[[... nests deeper than the parser recurses
+            raise BadInput("the body nests too deeply: send a flat JSON object") from None
         except ValueError:
             raise BadInput('the body is not JSON: send an object, e.g. {"loss": "hinge"}') from None
         if not isinstance(body, dict):
@@ -131,6 +171,9 @@ class PlaygroundServer(ThreadingHTTPServer):
         if ":" in host:
             self.address_family = socket.AF_INET6
         self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self.per_client: collections.Counter[str] = collections.Counter()
+        self.per_client_lock = threading.Lock()
+        self.request_deadline_s = REQUEST_DEADLINE_S
         self.playground = Playground(seed)  # first: a failed bind calls server_close, closing it
         super().__init__((host, port), Handler)
 
@@ -140,8 +183,16 @@ class PlaygroundServer(ThreadingHTTPServer):
         return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
 
     def process_request(self, request: socket.socket, client_address: Any) -> None:
-        if not self.slots.acquire(blocking=False):  # no thread (nor memory) beyond the cap
-            request.sendall(b"HTTP/1.0 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")
+        client = client_address[0]
+        with self.per_client_lock:
+            if self.per_client[client] >= MAX_PER_CLIENT:
+                admitted = False
+            else:
+                admitted = self.slots.acquire(blocking=False)  # no thread beyond the cap
+                self.per_client[client] += admitted
+        if not admitted:
+            with contextlib.suppress(OSError):  # the refused client may already have gone
+                request.sendall(b"HTTP/1.0 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")
             self.shutdown_request(request)
             return
         super().process_request(request, client_address)
@@ -150,6 +201,10 @@ class PlaygroundServer(ThreadingHTTPServer):
         try:
             super().process_request_thread(request, client_address)
         finally:
+            with self.per_client_lock:
+                self.per_client[client_address[0]] -= 1
+                if not self.per_client[client_address[0]]:
+                    del self.per_client[client_address[0]]
             self.slots.release()
 
     def handle_error(self, request: socket.socket, client_address: Any) -> None:

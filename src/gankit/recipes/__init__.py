@@ -21,4 +21,7 @@ from gankit.recipes import sequence, stackgan  # noqa: E402,F401  isort: skip
 # The VAE baseline of the VAE-vs-GAN comparison (issue 8).
 from gankit.recipes import vae  # noqa: E402,F401  isort: skip
 
+# Pyramids, super-resolution and colourisation.
+from gankit.recipes import colourise, lapgan, srgan  # noqa: E402,F401  isort: skip
+
 __all__ = ["RECIPES", "Recipe"]

@@ -9,7 +9,6 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
-from torchvision.utils import save_image
 
 from gankit import nets
 from gankit.config import Config
@@ -100,6 +99,8 @@ class LabelledRecipe(Recipe):
             return
         path = samples / f"classes-step-{step:08d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
+        from torchvision.utils import save_image  # slow import: only when saving
+
         save_image(images, path, nrow=per_class, normalize=True, value_range=(-1, 1), padding=1)
 
     @torch.no_grad()

@@ -23,9 +23,11 @@ from gankit.data import BatchStream, DataSpec
 from gankit.diagnostics.doctor import Doctor  # issue 8: the training doctor
 from gankit.errors import BadInput
 from gankit.recipes import RECIPES, Recipe
-from gankit.train import checkpoint, distributed
+from gankit.train import checkpoint, distributed, resume_policy
+from gankit.train.resume_policy import ResumePlan
 from gankit.train.runlog import RunLog
 from gankit.train.step import NonFiniteRecord, Stats, read_all
+from gankit.train.threads import setup_threads
 from gankit.viz.report import write_report
 from gankit.viz.samples import save_samples
 
@@ -44,11 +46,14 @@ def pick_device(name: str) -> torch.device:
 
 def build_recipe(cfg: Config, spec: DataSpec, device: torch.device) -> Recipe:
     torch.manual_seed(cfg.train.seed)  # network initialisation
-    return RECIPES.get(cfg.recipe)(cfg, spec, device)
+    recipe = RECIPES.get(cfg.recipe)(cfg, spec, device)
+    resume_policy.tag_learning_rates(recipe.optimizers)  # so a resume sees a changed lr
+    return recipe
 
 
-def train(cfg: Config, out: Path, resume: bool = False) -> dict[str, Any]:
-    """Train (or resume) the run in `out`; returns where its samples and report are.
+def train(cfg: Config, out: Path, resume: ResumePlan | None = None) -> dict[str, Any]:
+    """Train (or resume, as checked by resume_policy.plan) the run in `out`; returns where its
+    samples and report are.
 
     Under torchrun every rank runs this loop on its slice of each batch; rank 0 alone writes the
     run directory (config, logs, samples, checkpoints, report).
@@ -58,15 +63,21 @@ def train(cfg: Config, out: Path, resume: bool = False) -> dict[str, Any]:
     ds = data.build(cfg.data)
     recipe = build_recipe(cfg, ds.spec, device)
     stream = BatchStream(ds, cfg.train.batch_size, cfg.train.seed, device)
+    # said once the config has built (a bad one fails with its one line alone), before any step
+    setup_threads(cfg.train.threads, say=lead)
     step, time_s = 0, 0.0
+    fresh_upto = resume.fresh_optimizers_upto if resume else -1
     if resume and checkpoint.list_steps(out / "checkpoints"):
-        step, time_s = restore(recipe, stream, out / "checkpoints")
+        step, time_s = restore(recipe, stream, out / "checkpoints", fresh_upto)
+        fresh_upto = min(fresh_upto, step)  # checkpoints saved from here on hold the new state
     elif resume:  # stopped before its first checkpoint: nothing was trained that could be kept
         tqdm.write(f"gankit: {out} has no checkpoint yet: training from step 0.", file=sys.stderr)
     if lead:
         out.mkdir(parents=True, exist_ok=True)
         config.save(cfg, out / "config.yaml")
-    log = RunLog(out, resume_step=step if resume else None) if lead else None
+        if resume:
+            resume.record(out, step)
+    log = RunLog(out, step if resume else None, cfg.train.loggers) if lead else None
     doctor = Doctor(cfg, ds, out, step) if lead else None
     start_step = step
     fixed = fixed_noise(recipe, cfg.train.seed, 1000 if ds.kind == "points" else 64)
@@ -75,6 +86,7 @@ def train(cfg: Config, out: Path, resume: bool = False) -> dict[str, Any]:
     def save_pictures(step: int) -> Path:
         path = out / "samples" / f"step-{step:08d}.png"
         save_samples(recipe.generate(fixed), path, real_points, f"step {step}")
+        log.image("samples", path, step)
         recipe.save_extra_pictures(fixed, out / "samples", step)  # e.g. one row per class
         return path
 
@@ -97,7 +109,7 @@ def train(cfg: Config, out: Path, resume: bool = False) -> dict[str, Any]:
         # rollback acts on the step that went wrong, so it reads each step's stats (a host sync)
         if t.on_nonfinite == "rollback" and not finite_everywhere(stats):
             rollbacks += 1
-            step = rollback(recipe, stream, out, step, rollbacks)
+            step = rollback(recipe, stream, out, step, rollbacks, fresh_upto)
             guard.reset(step)
             if log:
                 log.rewind(step)
@@ -241,7 +253,9 @@ def decay_learning_rates(recipe: Recipe, progress: float, start: float) -> None:
             group["lr"] = group["base_lr"] * factor
 
 
-def rollback(recipe: Recipe, stream: BatchStream, out: Path, step: int, count: int) -> int:
+def rollback(
+    recipe: Recipe, stream: BatchStream, out: Path, step: int, count: int, fresh_upto: float = -1
+) -> int:
     """train.on_nonfinite "rollback": back to the newest checkpoint with halved learning rates."""
     if count > MAX_ROLLBACKS or not checkpoint.list_steps(out / "checkpoints"):
         why = "no checkpoint to go back to" if count == 1 else f"{MAX_ROLLBACKS} rollbacks"
@@ -251,7 +265,7 @@ def rollback(recipe: Recipe, stream: BatchStream, out: Path, step: int, count: i
         )
     key = "base_lr" if recipe.cfg.optim.decay_from is not None else "lr"
     lrs = {name: [g[key] for g in opt.param_groups] for name, opt in recipe.optimizers.items()}
-    back_to, _ = restore(recipe, stream, out / "checkpoints")
+    back_to, _ = restore(recipe, stream, out / "checkpoints", fresh_upto)
     for name, opt in recipe.optimizers.items():
         for group, lr in zip(opt.param_groups, lrs[name]):
             group[key] = 0.5 * lr
@@ -313,11 +327,21 @@ def restore_modules(recipe: Recipe, tensors: dict[str, torch.Tensor]) -> None:
     recipe.after_restore()
 
 
-def restore(recipe: Recipe, stream: BatchStream, folder: Path) -> tuple[int, float]:
-    """Load the newest good checkpoint into recipe and stream; returns (step, time_s)."""
+def restore(
+    recipe: Recipe, stream: BatchStream, folder: Path, fresh_optimizers_upto: float = -1
+) -> tuple[int, float]:
+    """Load the newest good checkpoint into recipe and stream; returns (step, time_s).
+
+    The optimisers keep their fresh state when the checkpoint is from at or before
+    `fresh_optimizers_upto` (a --reset-optimizer resume: its state is another optimiser's).
+    """
     tensors, state, _ = checkpoint.load_latest(folder)
     restore_modules(recipe, tensors)
-    for name, opt in recipe.optimizers.items():
+    fresh = int(state["step"]) <= fresh_optimizers_upto
+    if fresh:
+        tqdm.write(f"gankit: optimisers start afresh at step {state['step']}.", file=sys.stderr)
+    for name, opt in ({} if fresh else recipe.optimizers).items():
+        configured = resume_policy.configured_learning_rates(opt)
         try:
             opt.load_state_dict(checkpoint.join_tensors(state["optimizers"][name], tensors))
         except (KeyError, ValueError) as e:
@@ -325,6 +349,7 @@ def restore(recipe: Recipe, stream: BatchStream, folder: Path) -> tuple[int, flo
                 f"the checkpoint's {name} optimiser state does not fit optim.name "
                 f'"{recipe.cfg.optim.name}" ({type(e).__name__}: {e}): keep the run\'s optimiser.'
             ) from None
+        resume_policy.apply_learning_rates(opt, configured, recipe.cfg.optim.decay_from)
     for name, g in recipe.generators.items():
         if f"rng.{name}" in tensors:  # checkpoints from before a stream existed lack it
             g.set_state(tensors[f"rng.{name}"])

@@ -14,13 +14,13 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
-from torchvision.utils import save_image
 
 from gankit import data
 from gankit.api import LoadedRun, to_uint8
 from gankit.errors import BadInput
 from gankit.metrics.evaluator import Evaluator
 from gankit.recipes.translation import evaluating
+from gankit.viz.grid import save_readable_grid
 
 
 def lerp(a: Tensor, b: Tensor, t: Tensor) -> Tensor:
@@ -67,7 +67,10 @@ def interpolation_grid(
     t = torch.linspace(0, 1, steps, device=z.device).view(1, steps, 1)
     path_fn = lerp if mode == "linear" else slerp
     path = out / f"interpolate-{mode}.png"
-    save_grid(run.recipe.generate(path_fn(a, b, t).flatten(0, 1)), path, steps)
+    title = f"{mode} interpolation: each row walks from one random latent (left) to another"
+    save_readable_grid(
+        run.recipe.generate(path_fn(a, b, t).flatten(0, 1)), path, steps, None, title
+    )
     return path
 
 
@@ -108,7 +111,12 @@ def arithmetic(run: LoadedRun, out: Path, a: int, b: int, c: int, seed: int = 0)
     images = run.recipe.generate(z)
     probs = evaluator.embed(to_uint8(images).cpu())[1]
     path = out / f"arithmetic-{a}-{b}+{c}.png"
-    save_grid(images, path, 4)
+    names = evaluator.meta.get("class_names") or [str(k) for k in range(len(means))]
+    seen = [f"seen: {names[k]}" for k in probs.argmax(1).tolist()]
+    labels = [f"A: {names[a]}", f"B: {names[b]}", f"C: {names[c]}", "A - B + C"]
+    labels = [f"{label}\n{s}" for label, s in zip(labels, seen)]
+    title = "G(class-mean latents), and G(A - B + C)"
+    save_readable_grid(images, path, 4, labels, title)
     return {"expression": f"{a} - {b} + {c}", "grid": str(path), "class_counts": counts.tolist(),
             "predicted": probs.argmax(1).tolist()}  # fmt: skip
 
@@ -154,12 +162,8 @@ def inversion_report(
     if run.spec.kind == "image":
         recon = run.recipe.generate(z_real).cpu()
         pairs = torch.stack([real[:16], recon[:16]], 1).flatten(0, 1)
-        save_grid(pairs, out / "invert.png", 8)
+        labels = ["held out", "G(z*)"] * len(pairs[::2])
+        title = "GAN inversion: each held-out image, then G(z*) at its best latent z*"
+        save_readable_grid(pairs, out / "invert.png", 8, labels, title)
         result["grid"] = str(out / "invert.png")
     return result
-
-
-def save_grid(images: Tensor, path: Path, nrow: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_image(images.float().cpu(), path, nrow=nrow, normalize=True, value_range=(-1, 1),
-               padding=1)  # fmt: skip

@@ -1,8 +1,9 @@
 """DIR/report.html: one self-contained page (images inlined) telling the story of a run.
 
-Sections, each shown when the run has something for it: the doctor's events (what went wrong,
-why, what to try), training curves (losses, D(x) and D(G(z)), gradient norms, sample diversity,
-speed), metric tables with their floors, sample grids over time, and the resolved config.
+Sections, each shown when the run has something for it: the resume history (which settings
+changed at which step), the doctor's events (what went wrong, why, what to try), training curves
+(losses, D(x) and D(G(z)), gradient norms, sample diversity, speed), metric tables with their
+floors, sample grids over time, and the resolved config.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import yaml  # noqa: E402
 
+from gankit import files  # noqa: E402
+from gankit.config import DataConfig  # noqa: E402
+from gankit.describe import data_phrase  # noqa: E402
+from gankit.train.resume_policy import history, show  # noqa: E402
 from gankit.train.runlog import read  # noqa: E402
 
 CURVES = [  # (title, rule picking the keys) of the panels drawn when the run logged them
@@ -29,7 +34,7 @@ CURVES = [  # (title, rule picking the keys) of the panels drawn when the run lo
     ("Speed (steps/s)", lambda k: k == "steps_per_s"),
 ]
 LOG_SCALE = {"Gradient norms (log scale)"}
-NOT_METRICS = {"step", "time_s", "protocol", "doctor"}
+NOT_METRICS = {"step", "time_s", "protocol", "doctor", "eval_skipped"}
 STYLE = (
     "body{font-family:sans-serif;max-width:1150px;margin:2em auto;color:#222}"
     ".row{display:flex;flex-wrap:wrap;gap:8px}figure{margin:0}figcaption{font-size:12px}"
@@ -51,11 +56,14 @@ def write_report(run: Path, max_grids: int = 8) -> Path:
     if cfg.get("description"):
         parts.append(f"<p>{html.escape(cfg['description'])}</p>")
     parts.append(summary(cfg, records))
+    parts.append(resume_history(history(run)))
     parts.append(doctor_section(records, bool(training)))
     parts.append(curves(training))
     parts.append(metric_tables([r for r in records if is_evaluation(r)]))
+    parts.append(skipped_evaluations(records))
     parts.append(sample_grids(run, "step-*.png", "Samples over time", max_grids))
     parts.append(sample_grids(run, "classes-step-*.png", "Samples per class over time", 4))
+    parts.append(sample_grids(run, "levels-step-*.png", "Pyramid levels, coarse to fine", 4))
     parts.append(f"<h2>Config</h2><pre>{html.escape(cfg_text)}</pre>")
     page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>gankit report: "
@@ -64,7 +72,8 @@ def write_report(run: Path, max_grids: int = 8) -> Path:
         + "</body></html>"
     )
     path = run / "report.html"
-    path.write_text(page)
+    with files.writing(path):
+        path.write_text(page)
     return path
 
 
@@ -78,13 +87,31 @@ def summary(cfg: dict[str, Any], records: list[dict[str, Any]]) -> str:
     data, nets, loss = cfg.get("data", {}), cfg.get("nets", {}), cfg.get("loss", {})
     facts = {
         "recipe": cfg.get("recipe", "?"),
-        "data": data.get("name", "?"),
+        "data": data_phrase(DataConfig(**data)) if data.get("name") else "?",
         "networks": f"G {nets.get('g', '?')}, D {nets.get('d', '?')}",
         "game": f"{loss.get('name', '?')} (penalty {loss.get('penalty', '?')})",
         "steps logged": f"{last} of {cfg.get('train', {}).get('steps', '?')}",
     }
     rows = "".join(f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in facts.items())
     return f"<table>{rows}</table>"
+
+
+def resume_history(entries: list[dict[str, Any]]) -> str:
+    """A row per resume: its step, the settings it changed, whether the optimisers restarted."""
+    if not entries:
+        return ""
+    rows = []
+    for e in entries:
+        changed = "; ".join(
+            f"{k}: {show(old)} → {show(new)}" for k, (old, new) in e["changed"].items()
+        )
+        fresh = "reset (fresh state)" if e.get("reset_optimizer") else "kept"
+        rows.append(
+            f"<tr><td class='num'>{e['step']}</td><td>{html.escape(changed or 'none')}</td>"
+            f"<td>{fresh}</td></tr>"
+        )
+    head = "<tr><th>resumed at step</th><th>settings changed</th><th>optimiser state</th></tr>"
+    return f"<h2>Resume history</h2><table>{head}{''.join(rows)}</table>"
 
 
 def doctor_section(records: list[dict[str, Any]], trained: bool) -> str:
@@ -146,6 +173,19 @@ def metric_tables(rows: list[dict[str, Any]]) -> str:
     )
     head = "<tr><th>step</th><th>metric</th><th>value</th><th>floor (real data)</th></tr>"
     return f"<h2>Metrics</h2>{note}<table>{head}{''.join(body)}</table>"
+
+
+def skipped_evaluations(records: list[dict[str, Any]]) -> str:
+    """Evaluations the run could not make (no evaluator for its data), with the reason."""
+    notes = [r for r in records if r.get("eval_skipped")]
+    if not notes:
+        return ""
+    items = "".join(
+        f"<div class='event'><b>step {r.get('step')}: evaluation skipped</b>"
+        f"<p>{html.escape(r['eval_skipped'])}</p></div>"
+        for r in notes
+    )
+    return f"<h2>Evaluation</h2>{items}"
 
 
 def sample_grids(run: Path, pattern: str, title: str, max_grids: int) -> str:

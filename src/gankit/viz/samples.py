@@ -10,16 +10,23 @@ import matplotlib
 matplotlib.use("Agg")  # files only, never a window
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
-from torchvision.utils import save_image  # noqa: E402
+
+from gankit import files  # noqa: E402
 
 
 def save_samples(
     fake: torch.Tensor, path: Path, real: torch.Tensor | None = None, title: str = ""
 ) -> None:
     """Images in [-1, 1] -> a PNG grid; points -> a scatter (2D) or histogram (1D) over `real`."""
+    with files.writing(path):  # a full disk names the file
+        _save(fake.detach().float().cpu(), path, real, title)
+
+
+def _save(fake: torch.Tensor, path: Path, real: torch.Tensor | None, title: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fake = fake.detach().float().cpu()
     if fake.dim() == 4:
+        from torchvision.utils import save_image  # slow import: only when saving
+
         save_image(
             fake,
             path,
