@@ -70,6 +70,16 @@ FAMILIES = {
         "train": {"n_critic": 2},
     },
     "cogan": {"data": {"name": "items2inverted"} | DIGITS, "nets": DCGAN},
+    "lapgan": {"nets": {"g": "lapgan", "d": "lapgan", "z_dim": 8} | SMALL},
+    "srgan": {
+        "nets": {"g": "srresnet", "d": "srresnet"}
+        | {"g_options": {"width": 4, "blocks": 1}, "d_options": {"width": 4}},
+    },
+    "colourise": {
+        "recipe_options": {"hints": 5},
+        "data": {"name": "colourise", "size": 16, "options": {"source": "sample-photos"}},
+        "nets": {"g": "unet", "g_options": {"width": 4}} | PATCHGAN,
+    },
 }
 
 

@@ -47,7 +47,7 @@ def add_overrides(p: argparse.ArgumentParser) -> None:
     )
 
 
-def add_ema_switch(p: argparse.ArgumentParser, verb: str) -> None:
+def ema_switch(p: argparse.ArgumentParser, verb: str) -> None:
     p.add_argument(
         "--ema",
         action=argparse.BooleanOptionalAction,
@@ -144,7 +144,7 @@ def _sample(p: argparse.ArgumentParser):
         help="conditional runs: a class index or name (e.g. 9 or 'Ankle boot') (default: a "
         "balanced spread of all classes)",
     )
-    add_ema_switch(p, "use")
+    ema_switch(p, "use")
     p.add_argument(  # issue 6
         "--truncation",
         type=float,
@@ -218,7 +218,7 @@ def _export(p: argparse.ArgumentParser):
         action="store_true",
         help="run the ONNX / .pt2 files against PyTorch and print the largest difference",
     )
-    add_ema_switch(p, "export")
+    ema_switch(p, "export")
 
     def run(a: argparse.Namespace) -> int:
         from gankit import export
@@ -245,7 +245,7 @@ def _push(p: argparse.ArgumentParser):
     p.add_argument("run", help="run directory")
     p.add_argument("--repo", required=True, help="Hub model repository, user/name")
     p.add_argument("--private", action="store_true", help="create the repository as private")
-    add_ema_switch(p, "upload")
+    ema_switch(p, "upload")
 
     def run(a: argparse.Namespace) -> int:
         from gankit.hub import push

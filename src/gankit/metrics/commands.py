@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from gankit import files, strict_json
-from gankit.cli import add_ema_switch, command
+from gankit.cli import ema_switch, command
 from gankit.errors import BadInput, printable
 
 METRIC_NAMES = ["fid", "kid", "is", "precision_recall", "density_coverage", "classes", "modes"]
@@ -42,7 +42,7 @@ def _eval(p: argparse.ArgumentParser):
         help="score FID against a stats file (gankit stats, pytorch-fid, TTUR) instead of the "
         "dataset; the extractor and resize are then the file's unless given",
     )
-    add_ema_switch(p, "score")
+    ema_switch(p, "score")
 
     def run(a: argparse.Namespace) -> int:
         target = Path(a.target)
@@ -174,7 +174,7 @@ def _stats(p: argparse.ArgumentParser):
         "--extractor", choices=["own", "inception"], default="own", help="feature extractor"
     )
     _inception_options(p)
-    add_ema_switch(p, "sample")
+    ema_switch(p, "sample")
 
     def run(a: argparse.Namespace) -> int:
         from gankit.metrics import stats
