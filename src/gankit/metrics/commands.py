@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from gankit import files, strict_json
-from gankit.cli import ema_switch, command
+from gankit.cli import command, ema_switch
 from gankit.errors import BadInput, printable
 
 METRIC_NAMES = ["fid", "kid", "is", "precision_recall", "density_coverage", "classes", "modes"]
