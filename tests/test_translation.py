@@ -1,4 +1,4 @@
-"""Image-to-image translation parts (issue 5): networks, data, history pool, coupled layers."""
+"""Image-to-image translation parts: networks, data, history pool, coupled layers."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Tiny runs of the translation recipes (issue 5): each trains, samples triplets, translates;
+"""Tiny runs of the translation recipes: each trains, samples triplets, translates;
 CycleGAN resumes bit-identically (its history pool included)."""
 
 import json

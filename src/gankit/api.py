@@ -25,12 +25,12 @@ from gankit.errors import BadInput
 from gankit.losses import LOSSES
 from gankit.nets import NETS
 from gankit.nets.registry import SWITCHES
-from gankit.nets.style import truncation as style_truncation  # issue 6
+from gankit.nets.style import truncation as style_truncation
 from gankit.nets.text import ENCODERS
 from gankit.penalties import PENALTIES
 from gankit.recipes import RECIPES, Recipe
 from gankit.recipes.conditional import sample_labels
-from gankit.stabilisers import WHEN as STABILISERS  # issue 6
+from gankit.stabilisers import WHEN as STABILISERS
 from gankit.train import checkpoint, resume_policy
 
 
@@ -125,9 +125,9 @@ def sample(
             f"{loaded.cfg.recipe} runs translate images rather than sample them: "
             f"use `gankit translate RUN --input ... --out ...` (`gankit upscale` for srgan)."
         )
-    labels = sample_labels(loaded.recipe, n, class_index)  # issue 4: None unless conditional
+    labels = sample_labels(loaded.recipe, n, class_index)  # None unless conditional
     g = torch.Generator(device=loaded.recipe.device).manual_seed(seed)
-    # issue 6: the truncation trick, for style-based generators (a no-op context at psi 1)
+    # the truncation trick, for style-based generators (a no-op context at psi 1)
     truncated = (
         nullcontext()
         if truncation == 1.0
@@ -220,7 +220,7 @@ def list_parts() -> dict[str, dict[str, str]]:
         "losses": LOSSES.describe(),
         "penalties": PENALTIES.describe(),
         "recipes": RECIPES.describe(),
-        "stabilisers": {f"stabilisers.{k}": v for k, v in STABILISERS.items()},  # issue 6
+        "stabilisers": {f"stabilisers.{k}": v for k, v in STABILISERS.items()},
         "network switches": SWITCHES,
         "text encoders": ENCODERS.describe(),
     }

@@ -145,7 +145,7 @@ def _sample(p: argparse.ArgumentParser):
         "balanced spread of all classes)",
     )
     ema_switch(p, "use")
-    p.add_argument(  # issue 6
+    p.add_argument(
         "--truncation",
         type=float,
         default=1.0,

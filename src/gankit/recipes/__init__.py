@@ -6,19 +6,19 @@ from gankit.recipes.base import RECIPES, Recipe
 # Importing the modules registers their recipes.
 from gankit.recipes import unconditional  # noqa: E402,F401  isort: skip
 
-# Conditional, auxiliary-classifier and semi-supervised families (issue 4).
+# Conditional, auxiliary-classifier and semi-supervised families.
 from gankit.recipes import acgan, cgan, projection, semi_supervised  # noqa: E402,F401  isort: skip
 
-# Architectures with their own training step (issue 6).
+# Architectures with their own training step.
 from gankit.recipes import began, progressive  # noqa: E402,F401  isort: skip
 
-# Image-to-image translation (issue 5).
+# Image-to-image translation.
 from gankit.recipes import cogan, cyclegan, pix2pix, stargan  # noqa: E402,F401  isort: skip
 
-# Text to image and sequences (issue 7).
+# Text to image and sequences.
 from gankit.recipes import sequence, stackgan  # noqa: E402,F401  isort: skip
 
-# The VAE baseline of the VAE-vs-GAN comparison (issue 8).
+# The VAE baseline of the VAE-vs-GAN comparison.
 from gankit.recipes import vae  # noqa: E402,F401  isort: skip
 
 # Pyramids, super-resolution and colourisation.

@@ -20,7 +20,7 @@ from tqdm import tqdm
 from gankit import config, data
 from gankit.config import Config
 from gankit.data import BatchStream, DataSpec
-from gankit.diagnostics.doctor import Doctor  # issue 8: the training doctor
+from gankit.diagnostics.doctor import Doctor
 from gankit.errors import BadInput
 from gankit.recipes import RECIPES, Recipe
 from gankit.train import checkpoint, distributed, resume_policy
