@@ -90,8 +90,8 @@ def test_class_out_of_range_and_unknown_name_exit_2(tmp_path, capsys):
 
 
 def test_class_names_resolve_case_insensitively():
+    from gankit.core.sampling import class_index
     from gankit.data import DataSpec
-    from gankit.recipes.conditional import class_index
 
     spec = DataSpec("fashion-mnist", "image", (1, 28, 28), ("T-shirt/top", "Ankle boot"))
     assert class_index(spec, "ankle boot") == 1 and class_index(spec, "0") == 0

@@ -9,8 +9,9 @@ from safetensors.torch import load_file
 
 from gankit import api, config
 from gankit.recipes.unconditional import Unconditional
-from gankit.train import TrainingError, checkpoint
+from gankit.train import checkpoint
 from gankit.train.runlog import read
+from gankit.train.trainer import TrainingError
 
 
 def all_checkpoints_finite(run) -> bool:

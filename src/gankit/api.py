@@ -18,8 +18,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from gankit import config, describe, files, limits
+from gankit import config, describe, files, limits, recipes
 from gankit.config import Config, DataConfig
+from gankit.core.device import pick_device
+from gankit.core.images import to_uint8  # also public here: api.to_uint8
+from gankit.core.sampling import sample_in_chunks, sample_labels
 from gankit.data import DATASETS, DataSpec
 from gankit.errors import BadInput
 from gankit.losses import LOSSES
@@ -29,7 +32,6 @@ from gankit.nets.style import truncation as style_truncation
 from gankit.nets.text import ENCODERS
 from gankit.penalties import PENALTIES
 from gankit.recipes import RECIPES, Recipe
-from gankit.recipes.conditional import sample_labels
 from gankit.stabilisers import WHEN as STABILISERS
 from gankit.train import checkpoint, resume_policy
 
@@ -93,9 +95,8 @@ def load(run: str | Path, device: str = "cpu") -> LoadedRun:
     tensors, state, _ = checkpoint.load_latest(run / "checkpoints")
     d = state["data"]
     spec = DataSpec(d["name"], d["kind"], tuple(d["shape"]), tuple(d["class_names"]))
-    engine = _engine()
-    recipe = engine.build_recipe(cfg, spec, engine.pick_device(device))
-    engine.restore_modules(recipe, tensors)
+    recipe = recipes.build(cfg, spec, pick_device(device))
+    checkpoint.restore_modules(recipe, tensors)
     return LoadedRun(cfg, spec, recipe, int(state["step"]))
 
 
@@ -134,15 +135,7 @@ def sample(
         else style_truncation(loaded.recipe.modules.values(), truncation)
     )
     with truncated:
-        chunks = [
-            loaded.recipe.generate(
-                loaded.recipe.noise(min(batch, n - i), g),
-                None if labels is None else labels[i : i + batch],
-                ema=ema,
-            ).cpu()
-            for i in range(0, n, batch)
-        ]
-    x = torch.cat(chunks)
+        x = sample_in_chunks(loaded.recipe, n, g, labels, batch, ema)
     out = {"points": x.float().numpy()} if loaded.spec.kind == "points" else {}
     if loaded.spec.kind != "points":
         out["images"] = to_uint8(x).numpy()
@@ -194,11 +187,6 @@ def evaluate(
         auto_evaluator=cfg.eval.auto_evaluator,
         resize=resize,
     )
-
-
-def to_uint8(x: torch.Tensor) -> torch.Tensor:
-    """Images in [-1, 1] -> uint8 0..255."""
-    return ((x.float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
 
 
 def save_npz(arrays: dict[str, np.ndarray], path: str | Path) -> Path:

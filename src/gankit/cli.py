@@ -331,7 +331,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 130
     except Exception as e:  # anything unforeseen: one line, and the traceback on request
-        from gankit.train import TrainingError
+        from gankit.train.trainer import TrainingError
 
         if isinstance(e, (TrainingError, OSError)):
             print(f"gankit: error: {one_line(e)}", file=sys.stderr)

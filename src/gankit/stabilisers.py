@@ -15,10 +15,10 @@ from torch import Tensor, nn
 
 from gankit.augment import AUGMENTATIONS, diff_augment
 from gankit.config import Config
+from gankit.core.state import RecipeState
 from gankit.errors import BadInput
 from gankit.losses import LOSSES, Game
 from gankit.nets.layers import MinibatchDiscriminationHead
-from gankit.recipes.state import RecipeState
 
 # When each one helps, in one line each (`gankit list` shows them); papers in the docstrings below.
 WHEN = {

@@ -114,6 +114,7 @@ def translate_files(
     from torchvision.utils import save_image
 
     from gankit import api
+    from gankit.core.images import from_uint8
     from gankit.data.folder import load_image
     from gankit.data.photos import colour_fraction
 
@@ -151,7 +152,7 @@ def translate_files(
         names.append(path.stem)
     if not images:
         raise BadInput(f"no readable images in {source}.")
-    x = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+    x = from_uint8(torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []

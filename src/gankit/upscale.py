@@ -65,6 +65,7 @@ def upscale_files(
     from PIL import Image
 
     from gankit import api
+    from gankit.core.images import from_uint8, to_uint8
     from gankit.translate import input_files
 
     recipe = api.load(run).recipe
@@ -76,8 +77,8 @@ def upscale_files(
     source, out = Path(source), Path(out)
 
     def up(x: torch.Tensor) -> torch.Tensor:  # uint8 (N, C, H, W) -> uint8, scale times larger
-        y = recipe.upscale(x.to(recipe.device).float().div(127.5).sub(1.0), tile)
-        return api.to_uint8(y.cpu())
+        y = recipe.upscale(from_uint8(x.to(recipe.device)), tile)
+        return to_uint8(y.cpu())
 
     if source.suffix == ".npz":
         try:

@@ -17,6 +17,8 @@ from tqdm import tqdm
 
 from gankit import data
 from gankit.config import Config, DataConfig
+from gankit.core.images import to_uint8
+from gankit.core.sampling import sample_in_chunks, sample_labels
 from gankit.data.stacked import BASES
 from gankit.data.toy import grid_means, ring_means
 from gankit.errors import BadInput
@@ -62,16 +64,9 @@ def evaluate_generator(recipe: Any, cfg: Config) -> dict[str, Any]:
 def generate(recipe: Any, n: int, seed: int, batch: int = 500, ema: bool = True) -> Tensor:
     """n samples as the export contract has them: uint8 images or float32 points, on the CPU;
     from the EMA generator when the run keeps one and `ema`."""
-    from gankit.api import to_uint8
-    from gankit.recipes.conditional import sample_labels
-
     g = torch.Generator(device=recipe.device).manual_seed(seed)
     labels = sample_labels(recipe, n, None)  # conditional G: every class equally often
-    chunks = []
-    for i in range(0, n, batch):
-        y = None if labels is None else labels[i : i + batch]
-        chunks.append(recipe.generate(recipe.noise(min(batch, n - i), g), y, ema=ema).cpu())
-    x = torch.cat(chunks)
+    x = sample_in_chunks(recipe, n, g, labels, batch, ema)
     return to_uint8(x) if recipe.spec.kind == "image" else x.float()
 
 

@@ -14,13 +14,13 @@ from torch import Tensor, nn
 
 from gankit import nets
 from gankit.config import Config
+from gankit.core import distributed
+from gankit.core.state import RecipeState
 from gankit.data import DataSpec
 from gankit.errors import BadInput, closest
 from gankit.losses import LOSSES, Game
 from gankit.penalties import PENALTIES, Penalty
-from gankit.recipes.state import RecipeState
 from gankit.registry import Registry
-from gankit.train import distributed
 from gankit.train.step import Engine
 
 RECIPES = Registry("recipe")

@@ -15,10 +15,10 @@ import torch
 from torch import Tensor, nn
 
 from gankit.config import Config
+from gankit.core.state import RecipeState
 from gankit.data import DataSpec
 from gankit.errors import BadInput
 from gankit.recipes.base import RECIPES, Recipe, read_options
-from gankit.recipes.state import RecipeState
 from gankit.stabilisers import active_stabilisers
 
 

@@ -13,7 +13,7 @@ from torch import Tensor, nn
 from gankit import nets
 from gankit.config import Config
 from gankit.data import BatchStream, DataSpec
-from gankit.errors import BadInput, closest
+from gankit.errors import BadInput
 from gankit.recipes.base import Recipe, read_options
 
 
@@ -109,46 +109,3 @@ class LabelledRecipe(Recipe):
         if self.conditional and labels is None:
             labels = self.balanced_labels(len(z))
         return super().generate(z, labels if self.conditional else None, ema)
-
-
-def class_index(spec: DataSpec, wanted: int | str) -> int:
-    """A class given by index or name (a name matching exactly wins over reading it as a number)."""
-    names = list(spec.class_names)
-    listing = ", ".join(f"{i} {name}" for i, name in enumerate(names))
-    if isinstance(wanted, str) and wanted in names:
-        return names.index(wanted)
-    if isinstance(wanted, str):
-        folded = [n.casefold() for n in names]
-        if wanted.casefold() in folded:
-            return folded.index(wanted.casefold())
-        try:
-            wanted = int(wanted)
-        except ValueError:
-            raise BadInput(
-                f'--class "{wanted}": no such class.{closest(wanted, names)} Classes: {listing}.'
-            ) from None
-    if not 0 <= wanted < len(names):
-        raise BadInput(
-            f"--class {wanted} is out of range: this run has {len(names)} classes, "
-            f"0..{len(names) - 1} ({listing})."
-        )
-    return wanted
-
-
-def sample_labels(recipe: Recipe, n: int, wanted: int | str | None) -> Tensor | None:
-    """Labels for n samples: all of one class, a balanced spread, or None (G takes no labels)."""
-    if not getattr(recipe, "conditional", False):
-        if wanted is None:
-            return None
-        if recipe.spec.num_classes == 0:
-            raise BadInput(
-                f'this run\'s dataset "{recipe.spec.name}" has no labels, so there is no class '
-                f"to ask for: drop --class."
-            )
-        raise BadInput(
-            f"this run's recipe ({recipe.cfg.recipe}) does not condition G on a class: drop "
-            f"--class, or train a cgan, acgan or projection recipe."
-        )
-    if wanted is None:
-        return recipe.balanced_labels(n)
-    return torch.full((n,), class_index(recipe.spec, wanted), device=recipe.device)

@@ -16,7 +16,6 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torchvision.utils import save_image
 
 from gankit import laplacian
 from gankit.config import Config
@@ -94,6 +93,8 @@ class LapGAN(Recipe):
 
     def save_extra_pictures(self, z: Tensor, samples: Path, step: int) -> None:
         """One row per sample: its coarsest image, then each finer level (enlarged, nearest)."""
+        from torchvision.utils import save_image  # torchvision costs seconds: `gankit list` waits
+
         per_row, side = 8, self.spec.shape[-1]
         images = [F.interpolate(x, size=side, mode="nearest") for x in self.levels_of(z[:per_row])]
         grid = torch.stack(images, 1).flatten(0, 1).cpu()

@@ -18,13 +18,13 @@ import torch
 from torch import Tensor
 
 from gankit.config import Config
+from gankit.core.state import RecipeState
 from gankit.data import DataSpec
 from gankit.data.translation import split
 from gankit.errors import BadInput
 from gankit.losses import l1_loss
 from gankit.nets import NETS
 from gankit.recipes.base import RECIPES
-from gankit.recipes.state import RecipeState
 from gankit.recipes.translation import TranslationRecipe, evaluating
 
 

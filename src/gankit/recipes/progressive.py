@@ -15,11 +15,11 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from gankit.config import Config
+from gankit.core.state import RecipeState
 from gankit.data import BatchStream, DataSpec
 from gankit.errors import BadInput
 from gankit.nets.progressive import Growing
 from gankit.recipes.base import RECIPES
-from gankit.recipes.state import RecipeState
 from gankit.recipes.unconditional import Unconditional
 
 

@@ -26,6 +26,7 @@ from torch import Tensor, nn
 
 from gankit import nets
 from gankit.config import Config
+from gankit.core import distributed
 from gankit.data import BatchStream, DataSpec
 from gankit.data.captions import default_prompts, from_bytes
 from gankit.errors import BadInput
@@ -33,7 +34,6 @@ from gankit.losses import Game, d_output_mean
 from gankit.nets.stackgan import kl_to_standard_normal
 from gankit.nets.text import CaptionMemory, build_encoder
 from gankit.recipes.base import RECIPES, Recipe, read_options
-from gankit.train import distributed
 
 OPTIONS = {
     "encoder": "bag",  # bag (trainable, default) | minilm (pretrained, optional extra)

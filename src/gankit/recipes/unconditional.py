@@ -8,11 +8,11 @@ import torch
 from torch import Tensor
 
 from gankit.config import Config
+from gankit.core import distributed
 from gankit.data import DataSpec
 from gankit.errors import BadInput
 from gankit.recipes.base import RECIPES, Recipe, read_options
 from gankit.stabilisers import Stabilisers
-from gankit.train import distributed
 
 
 @RECIPES.register("unconditional")

@@ -45,9 +45,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from gankit.core import distributed
 from gankit.data import BatchStream
 from gankit.losses import d_output_mean
-from gankit.train import distributed
 
 Stats = dict[str, Tensor]
 LossFn = Callable[[Any, Any], tuple[Tensor, Stats]]

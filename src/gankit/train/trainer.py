@@ -17,13 +17,15 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from gankit import config, data
+from gankit import config, data, recipes
 from gankit.config import Config
+from gankit.core import distributed
+from gankit.core.device import pick_device
 from gankit.data import BatchStream, DataSpec
 from gankit.diagnostics.doctor import Doctor
 from gankit.errors import BadInput
-from gankit.recipes import RECIPES, Recipe
-from gankit.train import checkpoint, distributed, resume_policy
+from gankit.recipes import Recipe
+from gankit.train import checkpoint, resume_policy
 from gankit.train.resume_policy import ResumePlan
 from gankit.train.runlog import RunLog
 from gankit.train.step import NonFiniteRecord, Stats, read_all
@@ -36,17 +38,8 @@ class TrainingError(RuntimeError):
     """Training cannot go on (e.g. the losses became NaN); earlier checkpoints are kept."""
 
 
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise BadInput(f'train.device "{name}" asked for, but no CUDA GPU is visible: use "cpu".')
-    return torch.device(name)
-
-
 def build_recipe(cfg: Config, spec: DataSpec, device: torch.device) -> Recipe:
-    torch.manual_seed(cfg.train.seed)  # network initialisation
-    recipe = RECIPES.get(cfg.recipe)(cfg, spec, device)
+    recipe = recipes.build(cfg, spec, device)
     resume_policy.tag_learning_rates(recipe.optimizers)  # so a resume sees a changed lr
     return recipe
 
@@ -309,24 +302,6 @@ def save_checkpoint(
     checkpoint.save(out / "checkpoints", step, tensors, state, recipe.cfg.train.keep_checkpoints)
 
 
-def restore_modules(recipe: Recipe, tensors: dict[str, torch.Tensor]) -> None:
-    averaged = {average: live for live, average in recipe.ema_pairs()}
-    for name, module in recipe.modules.items():
-        prefix = f"module.{name}."
-        weights = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
-        if name in averaged and not weights:  # EMA switched on for a resumed run
-            module.load_state_dict(recipe.modules[averaged[name]].state_dict())
-            continue
-        try:
-            module.load_state_dict(weights)
-        except RuntimeError as e:
-            raise BadInput(
-                f"checkpoint does not fit network {name} as configured "
-                f"({str(e).splitlines()[0]}): keep nets.* as the run had them."
-            ) from None
-    recipe.after_restore()
-
-
 def restore(
     recipe: Recipe, stream: BatchStream, folder: Path, fresh_optimizers_upto: float = -1
 ) -> tuple[int, float]:
@@ -336,7 +311,7 @@ def restore(
     `fresh_optimizers_upto` (a --reset-optimizer resume: its state is another optimiser's).
     """
     tensors, state, _ = checkpoint.load_latest(folder)
-    restore_modules(recipe, tensors)
+    checkpoint.restore_modules(recipe, tensors)
     fresh = int(state["step"]) <= fresh_optimizers_upto
     if fresh:
         tqdm.write(f"gankit: optimisers start afresh at step {state['step']}.", file=sys.stderr)

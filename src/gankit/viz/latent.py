@@ -16,7 +16,8 @@ import torch
 from torch import Tensor, nn
 
 from gankit import data
-from gankit.api import LoadedRun, to_uint8
+from gankit.api import LoadedRun
+from gankit.core.images import to_uint8
 from gankit.errors import BadInput
 from gankit.metrics.evaluator import Evaluator
 from gankit.recipes.translation import evaluating
