@@ -167,3 +167,13 @@ def test_no_circle_through_lazy_imports_either():
     # an import inside a function is for start-up time (the CLI's), never to dodge a circle
     cycle = find_cycle({name: anywhere for name, (_, anywhere) in GRAPH.items()})
     assert cycle is None, "import circle through a lazy import: " + " -> ".join(cycle or [])
+
+
+def test_library_modules_do_not_import_the_cli():
+    upward = {
+        name: sorted(t for t in anywhere if is_cli(t))
+        for name, (_, anywhere) in GRAPH.items()
+        if not is_cli(name)
+    }
+    upward = {name: found for name, found in upward.items() if found}
+    assert not upward, f"the CLI sits above the library, yet these import it: {upward}"

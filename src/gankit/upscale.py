@@ -4,31 +4,10 @@ written as PNGs named like their inputs, or an .npz of `images` as `gankit sampl
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-from gankit.cli import command
 from gankit.errors import BadInput
-
-
-@command(
-    "upscale",
-    "super-resolve images with a trained srgan run (x2, x4, ...; any size, tiled when large)",
-    "gankit upscale runs/srgan-fashion-x4 --input small.png --out big/",
-)
-def _upscale(p: argparse.ArgumentParser):
-    p.add_argument("run", help="run directory of an srgan run")
-    p.add_argument("--input", required=True, help="an image, a folder of images, or an .npz")
-    p.add_argument("--out", required=True, help="folder for the upscaled PNGs (or upscaled.npz)")
-    p.add_argument("--tile", type=int, default=128, help="largest input side G sees at once")
-
-    def run(a: argparse.Namespace) -> int:
-        written = upscale_files(a.run, a.input, a.out, a.tile)
-        print(f"wrote {len(written)} upscaled file(s) to {a.out}")
-        return 0
-
-    return run
 
 
 def read_image(path: Path, channels: int):

@@ -1,6 +1,5 @@
-"""CLI commands of the metrics package: `gankit eval`, `gankit stats`, `gankit evaluator train`.
+"""The evaluation commands: `gankit eval`, `gankit stats`, `gankit evaluator train`.
 
-Registered into gankit.cli's table by importing this module (the last line of cli.py).
 Everything heavy is imported inside the runners, so `gankit --help` stays fast.
 """
 
@@ -12,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from gankit import files, strict_json
-from gankit.cli import command, ema_switch
+from gankit.cli.base import command, ema_switch
 from gankit.errors import BadInput, printable
 
 METRIC_NAMES = ["fid", "kid", "is", "precision_recall", "density_coverage", "classes", "modes"]
