@@ -37,15 +37,15 @@ MIN_SIDE = 8  # the evaluators' convolutions and pooling need a few pixels
 MAX_OWN_SIDE = 256
 
 
-def evaluate_generator(recipe: Any, cfg: Config) -> dict[str, Any]:
-    """Generate cfg.eval.n samples (EMA G when there is one) and score them.
+def evaluate_generator(recipe: Any, cfg: Config, ema: bool = True) -> dict[str, Any]:
+    """Generate cfg.eval.n samples (EMA G when there is one and `ema`) and score them.
 
     Latents come from a private generator seeded with train.seed: neither recipe.rng nor any
     global random state moves, so a resumed run stays bit-exact. Where no evaluator can be had
     (declined or no labels), the evaluation is skipped with a warning: a finished training run
     still writes its checkpoint and report.
     """
-    samples = generate(recipe, cfg.eval.n, cfg.train.seed)
+    samples = generate(recipe, cfg.eval.n, cfg.train.seed, ema=ema)
     try:
         return evaluate_samples(
             samples,
