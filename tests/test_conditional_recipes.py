@@ -80,6 +80,7 @@ def test_sample_by_class_index_and_name_with_labels(tmp_path, capsys):
 
 def test_class_out_of_range_and_unknown_name_exit_2(tmp_path, capsys):
     run = api.train(config.from_dict(tiny("cgan")), tmp_path / "run")["run"]
+    capsys.readouterr()  # the training's own lines (its thread count)
     out = str(tmp_path / "s.npz")
     assert main(["sample", str(run), "--out", out, "--class", "10"]) == 2
     err = capsys.readouterr().err.strip().splitlines()

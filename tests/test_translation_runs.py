@@ -188,4 +188,5 @@ def test_translate_on_a_sampling_run_names_its_recipe_and_the_runs_that_translat
     run = api.train(config.from_dict(tiny_digits(steps=2)), tmp_path / "run")["run"]
     with pytest.raises(BadInput, match="trained with recipe unconditional, which does not") as e:
         translate_files(run, tmp_path, tmp_path / "o")
-    assert "pix2pix, cyclegan or stargan" in str(e.value) and "a unconditional" not in str(e.value)
+    assert "pix2pix, cyclegan, stargan or colourise" in str(e.value)
+    assert "a unconditional" not in str(e.value)
