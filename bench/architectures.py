@@ -74,9 +74,9 @@ def gankit_run(
     cfg.eval.n, cfg.eval.metrics = n, METRICS
     record = {"name": name, "seed": seed, "step": loaded.step, "steps_per_s": loaded.step / budget}
     scores = evaluate_generator(loaded.recipe, cfg) | record
-    if "g_ema" in loaded.recipe.modules:  # also the live G: an EMA lags far behind in short runs
-        loaded.recipe.modules.pop("g_ema")
-        scores["live_g"] = evaluate_generator(loaded.recipe, cfg)
+    if loaded.generator(ema=True) is not loaded.generator(ema=False):
+        # also the live G: an EMA lags far behind in short runs
+        scores["live_g"] = evaluate_generator(loaded.recipe, cfg, ema=False)
     return scores
 
 

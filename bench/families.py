@@ -165,7 +165,7 @@ def bench_colourise(steps: int, n: int) -> dict:
         c, target = recipe.condition(x)
         if recipe.opts["hints"]:  # exactly 10 true pixels each (training draws 0..10), seed 0
             c = reveal(x, 10, torch.Generator().manual_seed(0))
-        g = recipe.averaged()
+        g = recipe.generator_net()
         g.eval()
         out = as_uint8(g(c))
         real = as_uint8(target)

@@ -1,4 +1,4 @@
-"""Translation benchmarks (issue 5), each a short CPU training run measured on held-out data with
+"""Translation benchmarks, each a short CPU training run measured on held-out data with
 gankit's own evaluator classifier (features for FID, classes for "class kept").
 
     python bench/translation.py [--budget 150 | --steps 2000] [--n 2000] [--only pix2pix,...]

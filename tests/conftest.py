@@ -11,6 +11,12 @@ import yaml
 torch.set_num_threads(1)  # tests run side by side (pytest -n 2): one thread each
 
 
+def error_lines(err: str) -> list[str]:
+    """stderr of a command that started training, without the thread-count line every training
+    prints first (and its busy-machine hint): what is left is what the failure said."""
+    return [line for line in err.strip().splitlines() if not line.startswith("gankit: torch uses")]
+
+
 def tiny_ring(steps: int = 200) -> dict:
     return {
         "data": {"name": "ring", "options": {"n": 4096}},

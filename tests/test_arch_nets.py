@@ -1,4 +1,4 @@
-"""Issue 6 networks: shapes for every size, ProGAN's fade-in arithmetic and layers, style mixing."""
+"""Networks beyond DCGAN: shapes for every size, ProGAN's fade-in arithmetic, style mixing."""
 
 import pytest
 import torch

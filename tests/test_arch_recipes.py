@@ -1,4 +1,4 @@
-"""Issue 6 recipes and networks in tiny runs: BEGAN's k_t, progressive growing, style sampling."""
+"""Recipes beyond DCGAN in tiny runs: BEGAN's k_t, progressive growing, style sampling."""
 
 import json
 

@@ -73,8 +73,8 @@ def test_resume_under_torchrun_with_a_gradient_penalty(write_config, tmp_path):
 def test_global_batch_must_split_evenly(monkeypatch):
     from gankit import data
     from gankit.config import DataConfig
+    from gankit.core import distributed
     from gankit.errors import BadInput
-    from gankit.train import distributed
 
     monkeypatch.setattr(distributed, "world", lambda: 2)
     ds = data.build(DataConfig(name="ring", options={"n": 100}))

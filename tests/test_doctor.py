@@ -1,4 +1,4 @@
-"""The training doctor (issue 8): its rules, that it fires on runs built to fail, stays quiet on a
+"""The training doctor: its rules, that it fires on runs built to fail, stays quiet on a
 healthy one, and leaves training untouched."""
 
 import json

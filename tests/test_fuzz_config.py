@@ -33,7 +33,8 @@ from gankit.data import DATASETS
 from gankit.losses import LOSSES
 from gankit.nets import NETS, registry
 from gankit.recipes import RECIPES
-from gankit.train import pick_device, trainer
+from gankit.train import trainer
+from gankit.train.trainer import pick_device
 
 MEMORY_CEILING = 2 << 30  # bytes of address space a fuzzed config may add
 FUZZ = settings(

@@ -1,4 +1,4 @@
-"""The labs (issue 8) at tiny budgets: numbers, plots, JSON and the `gankit lab` command."""
+"""The labs at tiny budgets: numbers, plots, JSON and the `gankit lab` command."""
 
 import json
 import math

@@ -1,4 +1,4 @@
-"""Latent tools (issue 8): lerp/slerp, interpolation grids, latent arithmetic with class-mean
+"""Latent tools: lerp/slerp, interpolation grids, latent arithmetic with class-mean
 latents, GAN inversion, and `gankit latent` end to end, on one tiny trained digits run."""
 
 import json

@@ -9,8 +9,9 @@ from safetensors.torch import load_file
 
 from gankit import api, config
 from gankit.recipes.unconditional import Unconditional
-from gankit.train import TrainingError, checkpoint
+from gankit.train import checkpoint
 from gankit.train.runlog import read
+from gankit.train.trainer import TrainingError
 
 
 def all_checkpoints_finite(run) -> bool:
@@ -41,15 +42,27 @@ def test_stop_ends_the_run_with_a_clear_message_and_intact_checkpoints(tmp_path)
 def nan_once(monkeypatch, at_call: int) -> None:
     """Make the D loss of one update NaN, as a bad batch or an overflow would."""
     calls = {"n": 0}
-    original = Unconditional.d_update
+    original = Unconditional.d_loss
 
-    def d_update(self, real, fake):
+    def d_loss(self, batch, fake):
         calls["n"] += 1
         if calls["n"] == at_call:
-            real = real * math.nan
-        return original(self, real, fake)
+            batch = (batch[0] * math.nan, *batch[1:])
+        return original(self, batch, fake)
 
-    monkeypatch.setattr(Unconditional, "d_update", d_update)
+    monkeypatch.setattr(Unconditional, "d_loss", d_loss)
+
+
+def test_stop_names_the_first_bad_step_and_claims_no_checkpoint_it_lacks(tmp_path, monkeypatch):
+    nan_once(monkeypatch, at_call=13)  # checked every step, read at the log boundary (step 20)
+    raw = tiny_ring(steps=100)
+    raw["train"].update(on_nonfinite="stop", log_every=20, checkpoint_every=1000)
+    with pytest.raises(TrainingError) as e:
+        api.train(config.from_dict(raw), tmp_path / "run")
+    message = str(e.value)
+    assert "non-finite at step 13:" in message and "no checkpoint yet" in message
+    assert "intact" not in message
+    assert not checkpoint.list_steps(tmp_path / "run" / "checkpoints")
 
 
 def test_skip_drops_the_bad_update(tmp_path, monkeypatch):

@@ -1,4 +1,4 @@
-"""The playground (issues 8, 10): its session on the real engine, its API, and its guards."""
+"""The playground: its session on the real engine, its API, and its guards."""
 
 from __future__ import annotations
 

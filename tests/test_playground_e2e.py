@@ -1,4 +1,4 @@
-"""The playground in a real browser (issue 8): Debian's chromium, headless, driven by Playwright.
+"""The playground in a real browser: Debian's chromium, headless, driven by Playwright.
 
 GANKIT_SAVE_SCREENSHOT=1 also writes docs/img/playground.png (after a longer training).
 """

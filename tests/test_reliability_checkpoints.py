@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import tiny_ring
+from conftest import error_lines, tiny_ring
 
 from gankit.cli import main
 from gankit.errors import BadInput
@@ -63,7 +63,7 @@ def test_disk_full_while_saving_keeps_the_previous_checkpoint(
         calls = fill_disk(m, *FAULTS[fault])
         code = main(["resume", str(run), "--set", "train.steps=50"])
     assert calls["n"] >= 1 and code == 1
-    lines = capsys.readouterr().err.strip().splitlines()
+    lines = error_lines(capsys.readouterr().err)
     assert len(lines) == 1, lines
     assert "could not write checkpoint" in lines[0] and "step-00000040" in lines[0]
     assert "No space left on device" in lines[0] and "earlier checkpoints are intact" in lines[0]

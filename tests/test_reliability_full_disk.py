@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import tiny_ring
+from conftest import error_lines, tiny_ring
 from full_disk import small_disk
 
 from gankit.cli import main
@@ -85,7 +85,7 @@ def test_a_full_disk_names_the_file_and_keeps_earlier_work(disk, trained, capsys
     capsys.readouterr()
     with disk.full(free):
         code = main(["resume", str(run), "--set", "train.steps=50", "--set", setting])
-    lines = capsys.readouterr().err.strip().splitlines()
+    lines = error_lines(capsys.readouterr().err)
     assert code == 1 and len(lines) == 1, lines
     assert named in lines[0] and disk.reason in lines[0] and "free disk space" in lines[0]
     assert "Traceback" not in lines[0]
@@ -134,7 +134,7 @@ def test_killed_mid_write_on_a_nearly_full_disk_resumes_bit_identical(disk, tmp_
             text=True,
             preexec_fn=disk.limit_for_child(free),
         )
-    lines = done.stderr.strip().splitlines()
+    lines = error_lines(done.stderr)
     assert done.returncode == 1 and len(lines) == 1, done.stderr
     assert "could not write" in lines[0] and "free disk space" in lines[0]
     assert not list((run / "checkpoints").glob(".tmp-step-*"))

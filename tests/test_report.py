@@ -1,4 +1,4 @@
-"""The run report (issue 8): one self-contained page with curves, doctor events, floors."""
+"""The run report: one self-contained page with curves, doctor events, floors."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""The run report in a real browser (issue 8): Debian's chromium, headless, with the network cut,
+"""The run report in a real browser: Debian's chromium, headless, with the network cut,
 opens DIR/report.html of a tiny run; every picture decodes and no script or resource fails."""
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from conftest import tiny_digits
 from gankit import api, config
 from gankit.augment import diff_augment
 from gankit.errors import BadInput
+from gankit.losses import lsgan, non_saturating
 from gankit.nets import build
 from gankit.nets.layers import MinibatchDiscriminationHead
 from gankit.stabilisers import (
@@ -17,7 +18,6 @@ from gankit.stabilisers import (
     head_of,
     logits_and_features,
     noise_std,
-    smoothed_d_loss,
 )
 
 
@@ -36,7 +36,8 @@ def test_spectral_norm_bounds_the_largest_singular_value_of_a_resnet_d():
 
 def test_one_sided_label_smoothing_moves_only_the_real_target():
     real, fake = torch.full((4,), 10.0), torch.full((4,), -10.0)
-    plain, smoothed = smoothed_d_loss("non-saturating", 0.0), smoothed_d_loss("non-saturating", 0.1)
+    game = non_saturating()
+    plain, smoothed = game.with_label_smoothing(0.0).d_loss, game.with_label_smoothing(0.1).d_loss
     assert plain(real, fake) < 1e-3  # a confident, correct D has ~0 loss ...
     assert smoothed(real, fake) > 0.9  # ... but is penalised once the real target is 0.9
     # the minimiser over the real logit is logit(0.9), the fake side is unchanged
@@ -47,7 +48,7 @@ def test_one_sided_label_smoothing_moves_only_the_real_target():
         smoothed(t, torch.full((1,), -10.0)).backward()
         opt.step()
     assert abs(torch.sigmoid(t).item() - 0.9) < 1e-3
-    ls = smoothed_d_loss("lsgan", 0.2)
+    ls = lsgan().with_label_smoothing(0.2).d_loss
     assert ls(torch.full((3,), 0.8), torch.zeros(3)) == 0
 
 

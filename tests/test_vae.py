@@ -1,4 +1,4 @@
-"""The VAE baseline (issue 8): its ELBO terms, the reparameterisation gradient, and a tiny run
+"""The VAE baseline: its ELBO terms, the reparameterisation gradient, and a tiny run
 that trains, samples, exports and resumes like any GAN recipe."""
 
 import json

@@ -18,19 +18,21 @@ from typing import Any
 import numpy as np
 import torch
 
-from gankit import config, describe, files, limits
+from gankit import config, describe, files, limits, recipes
 from gankit.config import Config, DataConfig
+from gankit.core.device import pick_device
+from gankit.core.images import to_uint8  # also public here: api.to_uint8
+from gankit.core.sampling import sample_in_chunks, sample_labels
 from gankit.data import DATASETS, DataSpec
 from gankit.errors import BadInput
 from gankit.losses import LOSSES
 from gankit.nets import NETS
 from gankit.nets.registry import SWITCHES
-from gankit.nets.style import truncation as style_truncation  # issue 6
+from gankit.nets.style import truncation as style_truncation
 from gankit.nets.text import ENCODERS
 from gankit.penalties import PENALTIES
 from gankit.recipes import RECIPES, Recipe
-from gankit.recipes.conditional import sample_labels
-from gankit.stabilisers import WHEN as STABILISERS  # issue 6
+from gankit.stabilisers import WHEN as STABILISERS
 from gankit.train import checkpoint, resume_policy
 
 
@@ -80,6 +82,11 @@ class LoadedRun:
     recipe: Recipe
     step: int
 
+    def generator(self, name: str = "g", ema: bool = True) -> torch.nn.Module:
+        """Generator `name` of the run: its EMA copy when the run keeps one and `ema`, else the
+        live network (sampling, evaluation, export and the latent tools all choose here)."""
+        return self.recipe.generator_net(name, ema)
+
 
 def load(run: str | Path, device: str = "cpu") -> LoadedRun:
     """A trained run's networks (newest good checkpoint), ready to generate."""
@@ -88,9 +95,8 @@ def load(run: str | Path, device: str = "cpu") -> LoadedRun:
     tensors, state, _ = checkpoint.load_latest(run / "checkpoints")
     d = state["data"]
     spec = DataSpec(d["name"], d["kind"], tuple(d["shape"]), tuple(d["class_names"]))
-    engine = _engine()
-    recipe = engine.build_recipe(cfg, spec, engine.pick_device(device))
-    engine.restore_modules(recipe, tensors)
+    recipe = recipes.build(cfg, spec, pick_device(device))
+    checkpoint.restore_modules(recipe, tensors)
     return LoadedRun(cfg, spec, recipe, int(state["step"]))
 
 
@@ -120,24 +126,16 @@ def sample(
             f"{loaded.cfg.recipe} runs translate images rather than sample them: "
             f"use `gankit translate RUN --input ... --out ...` (`gankit upscale` for srgan)."
         )
-    labels = sample_labels(loaded.recipe, n, class_index)  # issue 4: None unless conditional
+    labels = sample_labels(loaded.recipe, n, class_index)  # None unless conditional
     g = torch.Generator(device=loaded.recipe.device).manual_seed(seed)
-    # issue 6: the truncation trick, for style-based generators (a no-op context at psi 1)
+    # the truncation trick, for style-based generators (a no-op context at psi 1)
     truncated = (
         nullcontext()
         if truncation == 1.0
         else style_truncation(loaded.recipe.modules.values(), truncation)
     )
     with truncated:
-        chunks = [
-            loaded.recipe.generate(
-                loaded.recipe.noise(min(batch, n - i), g),
-                None if labels is None else labels[i : i + batch],
-                ema=ema,
-            ).cpu()
-            for i in range(0, n, batch)
-        ]
-    x = torch.cat(chunks)
+        x = sample_in_chunks(loaded.recipe, n, g, labels, batch, ema)
     out = {"points": x.float().numpy()} if loaded.spec.kind == "points" else {}
     if loaded.spec.kind != "points":
         out["images"] = to_uint8(x).numpy()
@@ -166,9 +164,10 @@ def evaluate(
     extractor: str | None = None,
     inception_weights: str | None = None,
     resize: str | None = None,
+    ema: bool = True,
 ) -> dict[str, Any]:
-    """Score a run's generator (EMA copy when it has one): each metric beside its real-data floor,
-    plus the protocol record, as `gankit eval RUN` prints it.
+    """Score a run's generator (EMA copy when it has one and `ema`): each metric beside its
+    real-data floor, plus the protocol record, as `gankit eval RUN` prints it.
 
     Defaults come from the run's config: eval.n samples, eval.metrics, train.seed, its own dataset
     (or `data`, another reference) and eval.extractor.
@@ -179,7 +178,7 @@ def evaluate(
     cfg = loaded.cfg
     seed = cfg.train.seed if seed is None else seed
     return evaluate_samples(
-        generate(loaded.recipe, n or cfg.eval.n, seed),
+        generate(loaded.recipe, n or cfg.eval.n, seed, ema=ema),
         data or cfg.data,
         metrics or cfg.eval.metrics,
         seed=seed,
@@ -188,11 +187,6 @@ def evaluate(
         auto_evaluator=cfg.eval.auto_evaluator,
         resize=resize,
     )
-
-
-def to_uint8(x: torch.Tensor) -> torch.Tensor:
-    """Images in [-1, 1] -> uint8 0..255."""
-    return ((x.float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
 
 
 def save_npz(arrays: dict[str, np.ndarray], path: str | Path) -> Path:
@@ -214,7 +208,7 @@ def list_parts() -> dict[str, dict[str, str]]:
         "losses": LOSSES.describe(),
         "penalties": PENALTIES.describe(),
         "recipes": RECIPES.describe(),
-        "stabilisers": {f"stabilisers.{k}": v for k, v in STABILISERS.items()},  # issue 6
+        "stabilisers": {f"stabilisers.{k}": v for k, v in STABILISERS.items()},
         "network switches": SWITCHES,
         "text encoders": ENCODERS.describe(),
     }

@@ -16,6 +16,7 @@ from torch import nn
 
 from gankit import data
 from gankit.config import DataConfig
+from gankit.core.images import from_uint8
 from gankit.data import DATASETS, DataSpec
 from gankit.data.dataset import fit_images
 from gankit.errors import BadInput
@@ -89,10 +90,7 @@ def classify(
     d.eval()
     device = loaded.recipe.device
     probs = torch.cat(
-        [
-            d.classify(c.to(device).float() / 127.5 - 1).softmax(1).cpu()  # uint8 -> [-1, 1]
-            for c in x.split(batch)
-        ]
+        [d.classify(from_uint8(c.to(device))).softmax(1).cpu() for c in x.split(batch)]
     )
     d.train(was_training)
     predicted = probs.argmax(1)

@@ -103,7 +103,7 @@ class EvalConfig:
     inception_weights: str | None = None  # local weights file for the inception extractor
 
 
-# issue 6: training tricks, each off by default; when each helps: gankit.stabilisers.WHEN.
+# Training tricks, each off by default; when each helps: gankit.stabilisers.WHEN.
 @dataclass
 class StabilisersConfig:
     minibatch_discrimination: int = 0  # kernels of a minibatch-discrimination head on D (0: off)
@@ -124,7 +124,7 @@ class Config:
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
-    stabilisers: StabilisersConfig = field(default_factory=StabilisersConfig)  # issue 6
+    stabilisers: StabilisersConfig = field(default_factory=StabilisersConfig)
     # Settings of the recipe itself (e.g. semi-supervised's `labelled`), checked by the recipe.
     recipe_options: dict[str, Any] = field(default_factory=dict)
     description: str = ""

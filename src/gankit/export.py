@@ -42,8 +42,7 @@ def export_generator(
 
     loaded = load(run)
     cfg, spec = loaded.cfg, loaded.spec
-    modules = loaded.recipe.modules
-    g = modules["g_ema"] if ema and "g_ema" in modules else modules["g"]
+    g = loaded.generator("g", ema)
     generator = Generator(
         network=cfg.nets.g,
         shape=list(spec.shape),

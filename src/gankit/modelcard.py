@@ -33,6 +33,7 @@ def write_card(folder: Path, run: Path, loaded: Any, g: Generator, name: str) ->
         written["grid"] = _grid(g, folder / GRID)
     tags = ["gan", "gankit", "pytorch_model_hub_mixin", "model_hub_mixin", cfg.recipe]
     conditional = g.num_classes > 0
+    averaged = loaded.generator("g") is not loaded.recipe.modules["g"]  # the run keeps an EMA
     meta = {
         "library_name": "gankit",
         "tags": tags,
@@ -57,7 +58,7 @@ def write_card(folder: Path, run: Path, loaded: Any, g: Generator, name: str) ->
         f"| data | {data}, samples {shape} |",
         f"| classes | {', '.join(g.config['class_names']) if conditional else 'none'} |",
         f"| steps | {loaded.step} generator steps, batch {cfg.train.batch_size} |",
-        f"| weights | {'EMA of G' if 'g_ema' in loaded.recipe.modules else 'G'} |",
+        f"| weights | {'EMA of G' if averaged else 'G'} |",
         "",
     ]
     if "grid" in written:

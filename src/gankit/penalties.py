@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from gankit.core import distributed
 from gankit.registry import Registry
-from gankit.train import distributed
 
 PENALTIES = Registry("penalty")
 Critic = Callable[[Tensor], Tensor]

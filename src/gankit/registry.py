@@ -12,15 +12,27 @@ class Registry:
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self._builders: dict[str, Callable[..., Any]] = {}
+        self._traits: dict[str, frozenset[str]] = {}
 
-    def register(self, name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def register(
+        self, name: str, traits: tuple[str, ...] = ()
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Add a builder under `name`, declaring what its parts can do (`traits`, e.g. a
+        network's "translates"), so that users check the declaration, not the built object."""
+
         def add(builder: Callable[..., Any]) -> Callable[..., Any]:
             if name in self._builders:
                 raise ValueError(f"{self.kind} {name!r} registered twice")
             self._builders[name] = builder
+            self._traits[name] = frozenset(traits)
             return builder
 
         return add
+
+    def has(self, name: str, trait: str) -> bool:
+        """Whether the part registered as `name` declared `trait` (BadInput for unknown names)."""
+        self.get(name)
+        return trait in self._traits[name]
 
     def get(self, name: str) -> Callable[..., Any]:
         if name not in self._builders:

@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gankit.augment import AUGMENTATIONS, diff_augment
 from gankit.config import Config
+from gankit.core.state import RecipeState
 from gankit.errors import BadInput
+from gankit.losses import LOSSES, Game
 from gankit.nets.layers import MinibatchDiscriminationHead
-from gankit.recipes.state import RecipeState
 
 # When each one helps, in one line each (`gankit list` shows them); papers in the docstrings below.
 WHEN = {
@@ -31,8 +31,6 @@ WHEN = {
 }
 # Papers: minibatch discrimination, feature matching, label smoothing and historical averaging:
 # Salimans et al. 2016; DiffAugment: Zhao et al. 2020; instance noise: Sonderby et al. 2017.
-
-SMOOTHABLE = ("minimax", "non-saturating", "lsgan")
 
 
 def active_stabilisers(cfg: Config) -> list[str]:
@@ -49,10 +47,11 @@ def check(cfg: Config) -> None:
             raise BadInput(f"stabilisers.{name} = {getattr(s, name)}: use 0 (off) or more.")
     if not 0 <= s.label_smoothing < 1:
         raise BadInput(f"stabilisers.label_smoothing = {s.label_smoothing}: use s in [0, 1).")
-    if s.label_smoothing and cfg.loss.name not in SMOOTHABLE:
+    if s.label_smoothing and LOSSES.get(cfg.loss.name)().d_loss_at is None:
+        smoothable = [name for name in LOSSES.names() if LOSSES.get(name)().d_loss_at]
         raise BadInput(
             f"stabilisers.label_smoothing needs a game with a real target "
-            f"({', '.join(SMOOTHABLE)}), not loss.name {cfg.loss.name}: set it to 0."
+            f"({', '.join(smoothable)}), not loss.name {cfg.loss.name}: set it to 0."
         )
     unknown = [p for p in s.diffaugment if p not in AUGMENTATIONS]
     if unknown:
@@ -102,16 +101,6 @@ def add_minibatch_discrimination(d: nn.Module, kernels: int, shape: tuple[int, .
 
 
 # -- the pieces --------------------------------------------------------------------------------
-def smoothed_d_loss(loss_name: str, s: float) -> Callable[[Tensor, Tensor], Tensor]:
-    """The game's D loss with real target 1 - s (one-sided: fakes keep target 0)."""
-    if loss_name == "lsgan":
-        return lambda real, fake: 0.5 * ((real - (1 - s)) ** 2).mean() + 0.5 * (fake**2).mean()
-    # Cross-entropy with target t on a logit: t softplus(-l) + (1 - t) softplus(l).
-    return lambda real, fake: (
-        ((1 - s) * F.softplus(-real) + s * F.softplus(real)).mean() + F.softplus(fake).mean()
-    )
-
-
 def feature_matching(real_features: Tensor, fake_features: Tensor) -> Tensor:
     """||E f(x) - E f(G(z))||^2 / F: the batch means of D's features, matched."""
     return (real_features.mean(0) - fake_features.mean(0)).pow(2).mean()
@@ -138,9 +127,9 @@ class HistoricalAverage(nn.Module):
     @torch.no_grad()
     def update(self, net: nn.Module) -> None:
         self.count += 1
-        weight = float(1 / self.count)
+        weight = 1 / self.count  # a device scalar: no host sync
         for p, m in zip(net.parameters(), self.means()):
-            m.lerp_(p, weight)
+            m.lerp_(p, weight.to(m.dtype))
 
 
 def noise_std(initial: float, step: int, steps: int) -> float:
@@ -165,12 +154,13 @@ class Stabilisers:
         check(cfg)
         self.s, self.rng, self.modules = cfg.stabilisers, rng, modules
         self.on = active_stabilisers(cfg)
+        self.smoothed: Game | None = None  # the game with label smoothing, made on first use
+        self.noise_step: int | None = None  # a Python copy of the instance-noise clock
         self.noise_steps = self.s.instance_noise_steps or cfg.train.steps
         g, d = modules["g"], modules["d"]
         if self.s.minibatch_discrimination:
             add_minibatch_discrimination(d, self.s.minibatch_discrimination, shape)
         self.head = head_of(d) if self.s.feature_matching else None
-        self.smoothed = smoothed_d_loss(cfg.loss.name, self.s.label_smoothing)
         if self.s.historical_averaging:
             modules.update(hist_g=HistoricalAverage(g), hist_d=HistoricalAverage(d))
         if self.s.instance_noise:
@@ -187,16 +177,19 @@ class Stabilisers:
             if self.s.diffaugment:
                 x = diff_augment(x, self.s.diffaugment, self.rng)
             if self.s.instance_noise:
-                step = int(self.modules["stabilisers"].step)
-                std = noise_std(self.s.instance_noise, step, self.noise_steps)
+                if self.noise_step is None:  # read once, after any resume restored the clock
+                    self.noise_step = int(self.modules["stabilisers"].step)
+                std = noise_std(self.s.instance_noise, self.noise_step, self.noise_steps)
                 noise = torch.randn(x.shape, device=x.device, generator=self.rng, dtype=x.dtype)
                 x = x + std * noise
             out.append(x)
         return tuple(out)
 
-    def d_loss(self, game_loss: Callable[[Tensor, Tensor], Tensor]) -> Callable[..., Tensor]:
-        """The D loss to use: the game's own, or its label-smoothed form."""
-        return self.smoothed if self.s.label_smoothing else game_loss
+    def d_loss(self, game: Game) -> Callable[[Tensor, Tensor], Tensor]:
+        """The D loss to use: the game's own, or with its real target smoothed."""
+        if self.s.label_smoothing and self.smoothed is None:
+            self.smoothed = game.with_label_smoothing(self.s.label_smoothing)
+        return (self.smoothed or game).d_loss
 
     def d_terms(self) -> list[Tensor]:
         if not self.s.historical_averaging:
@@ -223,5 +216,5 @@ class Stabilisers:
             self.modules["hist_g"].update(self.modules["g"])
             self.modules["hist_d"].update(self.modules["d"])
         if self.s.instance_noise:
-            state = self.modules["stabilisers"]
-            state.set("step", state.step + 1)
+            self.modules["stabilisers"].step.add_(1)  # on the device: no host sync
+            self.noise_step = (self.noise_step or 0) + 1

@@ -5,46 +5,12 @@ input image's pixels) when it was trained with hints."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-from gankit.cli import command
 from gankit.errors import BadInput
 
 BATCH = 64
-
-
-@command(
-    "translate",
-    "translate images with a trained pix2pix, cyclegan or stargan run",
-    "gankit translate runs/cyclegan-fashion --input photos/ --out translated/ --to B",
-)
-def _translate(p: argparse.ArgumentParser):
-    p.add_argument("run", help="run directory")
-    p.add_argument("--input", required=True, help="an image file, or a folder of images")
-    p.add_argument("--out", required=True, help="folder for the translated PNGs")
-    p.add_argument(
-        "--to",
-        default=None,
-        metavar="DOMAIN",
-        help="target domain: B or A for pix2pix and cyclegan (default: B), a stargan domain name",
-    )
-    p.add_argument(  # user-interactive colourisation
-        "--hints",
-        action="append",
-        default=[],
-        metavar="X,Y,#RRGGBB",
-        help="colourise runs trained with hints: a colour point at pixel (X, Y) of the input "
-        "image (repeatable)",
-    )
-
-    def run(a: argparse.Namespace) -> int:
-        written = translate_files(a.run, a.input, a.out, a.to, a.hints)
-        print(f"wrote {len(written)} translated image(s) to {a.out}")
-        return 0
-
-    return run
 
 
 def input_files(source: Path) -> list[Path]:
@@ -114,6 +80,7 @@ def translate_files(
     from torchvision.utils import save_image
 
     from gankit import api
+    from gankit.core.images import from_uint8
     from gankit.data.folder import load_image
     from gankit.data.photos import colour_fraction
 
@@ -151,7 +118,7 @@ def translate_files(
         names.append(path.stem)
     if not images:
         raise BadInput(f"no readable images in {source}.")
-    x = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+    x = from_uint8(torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []

@@ -4,31 +4,10 @@ written as PNGs named like their inputs, or an .npz of `images` as `gankit sampl
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-from gankit.cli import command
 from gankit.errors import BadInput
-
-
-@command(
-    "upscale",
-    "super-resolve images with a trained srgan run (x2, x4, ...; any size, tiled when large)",
-    "gankit upscale runs/srgan-fashion-x4 --input small.png --out big/",
-)
-def _upscale(p: argparse.ArgumentParser):
-    p.add_argument("run", help="run directory of an srgan run")
-    p.add_argument("--input", required=True, help="an image, a folder of images, or an .npz")
-    p.add_argument("--out", required=True, help="folder for the upscaled PNGs (or upscaled.npz)")
-    p.add_argument("--tile", type=int, default=128, help="largest input side G sees at once")
-
-    def run(a: argparse.Namespace) -> int:
-        written = upscale_files(a.run, a.input, a.out, a.tile)
-        print(f"wrote {len(written)} upscaled file(s) to {a.out}")
-        return 0
-
-    return run
 
 
 def read_image(path: Path, channels: int):
@@ -65,6 +44,7 @@ def upscale_files(
     from PIL import Image
 
     from gankit import api
+    from gankit.core.images import from_uint8, to_uint8
     from gankit.translate import input_files
 
     recipe = api.load(run).recipe
@@ -76,8 +56,8 @@ def upscale_files(
     source, out = Path(source), Path(out)
 
     def up(x: torch.Tensor) -> torch.Tensor:  # uint8 (N, C, H, W) -> uint8, scale times larger
-        y = recipe.upscale(x.to(recipe.device).float().div(127.5).sub(1.0), tile)
-        return api.to_uint8(y.cpu())
+        y = recipe.upscale(from_uint8(x.to(recipe.device)), tile)
+        return to_uint8(y.cpu())
 
     if source.suffix == ".npz":
         try:

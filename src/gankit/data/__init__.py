@@ -10,8 +10,8 @@ from gankit.data.loader import BatchStream
 # Importing the modules registers their datasets.
 from gankit.data import folder, toy, vision  # noqa: E402,F401  isort: skip
 from gankit.data import stacked  # noqa: E402,F401  isort: skip
-from gankit.data import translation  # noqa: E402,F401  isort: skip  (issue 5)
-from gankit.data import captions, grammar, table  # noqa: E402,F401  isort: skip  (issue 7)
+from gankit.data import translation  # noqa: E402,F401  isort: skip
+from gankit.data import captions, grammar, table  # noqa: E402,F401  isort: skip
 from gankit.data import photos  # noqa: E402,F401  isort: skip
 
 __all__ = ["DATASETS", "BatchStream", "DataSpec", "Dataset", "build"]

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import torch
 
+from gankit.core import distributed
 from gankit.data.dataset import Dataset
 from gankit.errors import BadInput
-from gankit.train import distributed
 
 
 class BatchStream:

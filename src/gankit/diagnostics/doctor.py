@@ -29,6 +29,8 @@ from torch import Tensor
 from tqdm import tqdm
 
 from gankit.config import Config
+from gankit.core.images import from_uint8, to_uint8
+from gankit.core.sampling import sample_labels
 from gankit.data import Dataset
 from gankit.diagnostics.gradnorm import generator_gradient_norm
 from gankit.errors import BadInput
@@ -90,7 +92,7 @@ class Doctor:
         """(features, class probabilities or None) of stored-format items (uint8 images)."""
         if self.evaluator is not None:
             return self.evaluator.embed(x.cpu())
-        x = x.float() / 127.5 - 1 if x.dtype == torch.uint8 else x.float()
+        x = from_uint8(x) if x.dtype == torch.uint8 else x.float()
         return x.flatten(1).cpu(), None
 
     def measure(self, step: int, recipe: Any) -> dict[str, float]:
@@ -183,7 +185,7 @@ def discriminator_wins(history: list[dict[str, Any]], step: int, doc: Doctor) ->
         return None
     d_fake = recent[-1]["d_fake"]
     norms = [r["g_grad_norm"] for r in history if _finite(r.get("g_grad_norm"))]
-    if doc.cfg.loss.name == "minimax":
+    if doc.game.saturates:
         # d/dl log(1 - sigmoid(l)) = -sigmoid(l): each fake's gradient is scaled by D(G(z)).
         why = (
             f"log(1 - D(G(z))) saturates: each fake's gradient is scaled by D(G(z)), "
@@ -365,8 +367,6 @@ def across_conditions(recipe: Any, z: Tensor) -> Tensor | None:
 
 
 def generated(recipe: Any, n: int, g: torch.Generator) -> Tensor:
-    from gankit.recipes.conditional import sample_labels
-
     labels = sample_labels(recipe, n, None)  # conditional G: a balanced spread, no randomness
     return recipe.generate(recipe.noise(n, g), labels)
 
@@ -375,7 +375,7 @@ def to_stored(x: Tensor, kind: str) -> Tensor:
     """Generated items in the dataset's stored format (uint8 images), for the evaluator."""
     if kind != "image":
         return x.float().cpu()
-    return ((x.float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).cpu()
+    return to_uint8(x).cpu()
 
 
 def mean_pairwise_distance(x: Tensor) -> float:

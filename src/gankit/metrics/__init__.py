@@ -2,7 +2,7 @@
 precision-recall / density-coverage / class coverage, mode counting, floors, protocol records and
 FID stats files (mu, sigma) that pytorch-fid and TTUR read too.
 
-Heavy parts load on first use, so `gankit --help` (which imports metrics.commands) stays fast.
+Heavy parts load on first use, so that importing one metrics module stays quick.
 """
 
 from __future__ import annotations

@@ -17,6 +17,8 @@ from tqdm import tqdm
 
 from gankit import data
 from gankit.config import Config, DataConfig
+from gankit.core.images import to_uint8
+from gankit.core.sampling import sample_in_chunks, sample_labels
 from gankit.data.stacked import BASES
 from gankit.data.toy import grid_means, ring_means
 from gankit.errors import BadInput
@@ -35,15 +37,15 @@ MIN_SIDE = 8  # the evaluators' convolutions and pooling need a few pixels
 MAX_OWN_SIDE = 256
 
 
-def evaluate_generator(recipe: Any, cfg: Config) -> dict[str, Any]:
-    """Generate cfg.eval.n samples (EMA G when there is one) and score them.
+def evaluate_generator(recipe: Any, cfg: Config, ema: bool = True) -> dict[str, Any]:
+    """Generate cfg.eval.n samples (EMA G when there is one and `ema`) and score them.
 
     Latents come from a private generator seeded with train.seed: neither recipe.rng nor any
     global random state moves, so a resumed run stays bit-exact. Where no evaluator can be had
     (declined or no labels), the evaluation is skipped with a warning: a finished training run
     still writes its checkpoint and report.
     """
-    samples = generate(recipe, cfg.eval.n, cfg.train.seed)
+    samples = generate(recipe, cfg.eval.n, cfg.train.seed, ema=ema)
     try:
         return evaluate_samples(
             samples,
@@ -59,18 +61,12 @@ def evaluate_generator(recipe: Any, cfg: Config) -> dict[str, Any]:
         return {"eval_skipped": str(e)}
 
 
-def generate(recipe: Any, n: int, seed: int, batch: int = 500) -> Tensor:
-    """n samples as the export contract has them: uint8 images or float32 points, on the CPU."""
-    from gankit.api import to_uint8
-    from gankit.recipes.conditional import sample_labels
-
+def generate(recipe: Any, n: int, seed: int, batch: int = 500, ema: bool = True) -> Tensor:
+    """n samples as the export contract has them: uint8 images or float32 points, on the CPU;
+    from the EMA generator when the run keeps one and `ema`."""
     g = torch.Generator(device=recipe.device).manual_seed(seed)
     labels = sample_labels(recipe, n, None)  # conditional G: every class equally often
-    chunks = []
-    for i in range(0, n, batch):
-        y = None if labels is None else labels[i : i + batch]
-        chunks.append(recipe.generate(recipe.noise(min(batch, n - i), g), y).cpu())
-    x = torch.cat(chunks)
+    x = sample_in_chunks(recipe, n, g, labels, batch, ema)
     return to_uint8(x) if recipe.spec.kind == "image" else x.float()
 
 

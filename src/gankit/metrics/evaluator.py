@@ -26,6 +26,7 @@ from tqdm import tqdm
 
 from gankit import data
 from gankit.config import DataConfig
+from gankit.core.images import from_uint8
 from gankit.errors import BadInput
 from gankit.files import sha256_file
 from gankit.metrics.cache import cache_root, short_hash
@@ -98,7 +99,7 @@ class Evaluator:
         self.net.eval()
         feats, probs = [], []
         for chunk in images.split(batch):
-            f, logits = self.net(chunk.float().div(127.5).sub(1.0))
+            f, logits = self.net(from_uint8(chunk))
             feats.append(f)
             probs.append(logits.softmax(1))
         return torch.cat(feats), torch.cat(probs)
@@ -235,7 +236,7 @@ def fit(
         order = torch.randperm(len(x), generator=g)
         for i in range(len(x) // batch):
             idx = order[i * batch : (i + 1) * batch]
-            xb = _augment(x[idx].float().div(127.5).sub(1.0), g)
+            xb = _augment(from_uint8(x[idx]), g)
             loss = F.cross_entropy(net(xb)[1], y[idx], label_smoothing=0.05)
             opt.zero_grad(set_to_none=True)
             loss.backward()

@@ -122,7 +122,7 @@ def labelled_dcgan(
     return LabelledDiscriminator(body, c_out * s0 * s0, num_classes, conditioning, planes=True)
 
 
-@NETS.register("dcgan")
+@NETS.register("dcgan", traits=("class_head",))
 def dcgan(
     role: str,
     shape: tuple[int, ...],

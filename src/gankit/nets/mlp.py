@@ -62,7 +62,7 @@ def hidden_layers(sizes: list[int], activation: str, noise: list[float]) -> nn.S
     return nn.Sequential(*layers)
 
 
-@NETS.register("mlp")
+@NETS.register("mlp", traits=("class_head",))
 def mlp(
     role: str,
     shape: tuple[int, ...],

@@ -34,8 +34,6 @@ def output_side(side: int, depth: int) -> int:
 
 
 class PatchGAN(nn.Module):
-    gives_taps = True  # forward(x, taps=True) also returns the hidden activations
-
     def __init__(
         self, channels: int, side: int, num_classes: int, width: int, depth: int, norm: str
     ) -> None:
@@ -59,10 +57,6 @@ class PatchGAN(nn.Module):
             else None
         )
 
-    @property
-    def classifies(self) -> bool:
-        return self.classes is not None
-
     def forward(self, x: Tensor, taps: bool = False) -> Tensor | tuple:
         """Patch logits (and StarGAN's domain logits); with taps, also every hidden layer's
         activations (pix2pixHD's feature matching compares them)."""
@@ -79,7 +73,7 @@ class PatchGAN(nn.Module):
         return (out, activations) if taps else out
 
 
-@NETS.register("patchgan")
+@NETS.register("patchgan", traits=("taps", "domain_head"))
 def patchgan(
     role: str,
     shape: tuple[int, ...],

@@ -42,6 +42,7 @@ class Growing(nn.Module):
         self.levels, self.size = k + 1, shape[1]
         self.register_buffer("level", torch.tensor(self.levels - 1))
         self.register_buffer("alpha", torch.tensor(1.0))
+        self._phase: tuple[int, float] | None = None  # a Python copy of the two buffers
 
     @torch.no_grad()
     def set_phase(self, level: int, alpha: float) -> None:
@@ -49,6 +50,17 @@ class Growing(nn.Module):
             raise ValueError(f"level {level} is outside 0..{self.levels - 1}")
         self.level.fill_(level)
         self.alpha.fill_(alpha)
+        self._phase = (level, float(alpha))
+
+    def phase(self) -> tuple[int, float]:
+        """(level, alpha), from the Python copy: a forward pass never reads the device."""
+        if self._phase is None:  # built or loaded from a checkpoint: read the buffers once
+            self._phase = (int(self.level), float(self.alpha))
+        return self._phase
+
+    def _load_from_state_dict(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super()._load_from_state_dict(*args, **kwargs)
+        self._phase = None  # the buffers were replaced
 
     def side(self, level: int) -> int:
         return self.s0 * 2**level
@@ -79,7 +91,7 @@ class Generator(Growing):
 
     def native(self, z: Tensor) -> Tensor:
         """Images at the current level's side, blended with the level below while fading in."""
-        level, alpha = int(self.level), float(self.alpha)
+        level, alpha = self.phase()
         h = self.project(z.flatten(1)).view(len(z), self.width, self.s0, self.s0)
         for block in self.blocks[:level]:
             h = block(h)
@@ -119,7 +131,7 @@ class Discriminator(Growing):
         )
 
     def forward(self, x: Tensor) -> Tensor:
-        level, alpha = int(self.level), float(self.alpha)
+        level, alpha = self.phase()
         side = self.side(level)
         if x.shape[-1] != side:
             x = F.adaptive_avg_pool2d(x, side)

@@ -14,6 +14,14 @@ from gankit.nets.layers import Packed
 from gankit.registry import Registry
 
 NETS = Registry("network")
+# What a network may declare when it registers (NETS.register(name, traits=(...))):
+TRAITS = {
+    "translates": "G maps an image to an image (the translation recipes' generators)",
+    "encodes": "G has encode(x, c) and tap_channels: its encoder's features (PatchNCE)",
+    "taps": "D's forward(x, taps=True) also returns its hidden activations (feature matching)",
+    "domain_head": "D built with num_classes > 0 returns (logits, class logits) (StarGAN)",
+    "class_head": "D takes conditioning=...; 'classes' gives K class logits (SGAN, the VAE)",
+}
 
 # Options every network takes (in nets.g_options / nets.d_options), and when each helps.
 SWITCHES = {

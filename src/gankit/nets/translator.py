@@ -55,8 +55,6 @@ class DomainNorm(nn.Module):
 
 
 class Translator(nn.Module):
-    translates = True  # image -> image: what the translation recipes check for
-
     def __init__(
         self, channels: int, num_classes: int, width: int, blocks: int, downsample: int, norm: str
     ) -> None:
@@ -115,7 +113,7 @@ class Translator(nn.Module):
         return features
 
 
-@NETS.register("resnet-translator")
+@NETS.register("resnet-translator", traits=("translates", "encodes"))
 def resnet_translator(
     role: str,
     shape: tuple[int, ...],

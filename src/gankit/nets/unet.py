@@ -45,8 +45,6 @@ def up(c_in: int, c_out: int, norm: str, dropout: float, last: bool) -> nn.Modul
 
 
 class UNet(nn.Module):
-    translates = True  # image -> image: what the translation recipes check for
-
     def __init__(
         self,
         channels: int,
@@ -102,7 +100,7 @@ def init_weights(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
-@NETS.register("unet")
+@NETS.register("unet", traits=("translates",))
 def unet(
     role: str,
     shape: tuple[int, ...],

@@ -1,27 +1,24 @@
-"""Recipes by name: what one training step is for a family of GANs (the D and G updates that
-differ), on the shared engine in `gankit.train`."""
+"""Recipes by name: the losses of a family of GANs (what its D and G minimise), on the step
+template of `gankit.train.step`."""
 
+import importlib
+import pkgutil
+
+import torch
+
+from gankit.config import Config
+from gankit.data import DataSpec
 from gankit.recipes.base import RECIPES, Recipe
 
-# Importing the modules registers their recipes.
-from gankit.recipes import unconditional  # noqa: E402,F401  isort: skip
+# Every module of this package registers its recipes on import: a new file needs no list entry.
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
 
-# Conditional, auxiliary-classifier and semi-supervised families (issue 4).
-from gankit.recipes import acgan, cgan, projection, semi_supervised  # noqa: E402,F401  isort: skip
 
-# Architectures with their own training step (issue 6).
-from gankit.recipes import began, progressive  # noqa: E402,F401  isort: skip
+def build(cfg: Config, spec: DataSpec, device: torch.device) -> Recipe:
+    """The configured recipe with its networks initialised from train.seed."""
+    torch.manual_seed(cfg.train.seed)  # network initialisation
+    return RECIPES.get(cfg.recipe)(cfg, spec, device)
 
-# Image-to-image translation (issue 5).
-from gankit.recipes import cogan, cyclegan, pix2pix, stargan  # noqa: E402,F401  isort: skip
 
-# Text to image and sequences (issue 7).
-from gankit.recipes import sequence, stackgan  # noqa: E402,F401  isort: skip
-
-# The VAE baseline of the VAE-vs-GAN comparison (issue 8).
-from gankit.recipes import vae  # noqa: E402,F401  isort: skip
-
-# Pyramids, super-resolution and colourisation.
-from gankit.recipes import colourise, lapgan, srgan  # noqa: E402,F401  isort: skip
-
-__all__ = ["RECIPES", "Recipe"]
+__all__ = ["RECIPES", "Recipe", "build"]

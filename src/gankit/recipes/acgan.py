@@ -15,7 +15,6 @@ from torch import Tensor
 
 from gankit.config import Config
 from gankit.data import DataSpec
-from gankit.losses import d_output_mean
 from gankit.recipes.base import RECIPES
 from gankit.recipes.conditional import LabelledRecipe
 
@@ -39,7 +38,9 @@ class ACGAN(LabelledRecipe):
         super().__init__(cfg, spec, device)
         self.build_conditional_pair()
 
-    def d_update(self, real: Tensor, y: Tensor, fake: Tensor, c: Tensor) -> dict[str, Tensor]:
+    def d_loss(self, batch: tuple[Tensor, Tensor, Tensor], fake: Tensor) -> tuple[Tensor, dict]:
+        """D minimises L_S + w L_C (+ the penalty)."""
+        real, y, c = batch
         (real_logits, real_classes), (fake_logits, fake_classes) = (
             self.D.heads(real),
             self.D.heads(fake),
@@ -49,21 +50,14 @@ class ACGAN(LabelledRecipe):
         if self.opts["fakes_teach_classes"]:
             l_c = l_c + class_loss(fake_classes, c)
         loss = l_s + self.opts["class_weight"] * l_c + self.penalty_of(self.D, real, fake)
-        self.descend("d", loss)
-        return {
-            "d_loss": loss.detach(),
+        return loss, {
             "d_class_loss": l_c.detach(),
             "d_class_acc": (real_classes.argmax(1) == y).float().mean(),
-            "d_real": d_output_mean(self.game, real_logits.detach()),
-            "d_fake": d_output_mean(self.game, fake_logits.detach()),
-        }
+        } | self.d_outputs(real_logits, fake_logits)
 
-    def g_update(self, fake: Tensor, c: Tensor) -> dict[str, Tensor]:
-        self.D.requires_grad_(False)
+    def g_loss(self, batch: tuple[Tensor, Tensor, Tensor], fake: Tensor) -> tuple[Tensor, dict]:
+        """G minimises its game loss + w CE(C(G(z, c)), c)."""
         logits, classes = self.D.heads(fake)
-        l_c = class_loss(classes, c)
+        l_c = class_loss(classes, batch[2])
         loss = self.game.g_loss(logits) + self.opts["class_weight"] * l_c
-        self.descend("g", loss)
-        self.D.requires_grad_(True)
-        self.update_ema()
-        return {"g_loss": loss.detach(), "g_class_loss": l_c.detach()}
+        return loss, {"g_class_loss": l_c.detach()}

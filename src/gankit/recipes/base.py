@@ -1,8 +1,10 @@
-"""What every recipe shares: building G and D from the config, optimisers, noise, EMA."""
+"""What every recipe shares: building G and D from the config, optimisers, noise, penalties.
+
+The training step itself is the engine's (gankit.train.step: the recipe contract is there); a
+recipe supplies its losses."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,22 +14,24 @@ from torch import Tensor, nn
 
 from gankit import nets
 from gankit.config import Config
-from gankit.data import BatchStream, DataSpec
+from gankit.core import distributed
+from gankit.core.state import RecipeState
+from gankit.data import DataSpec
 from gankit.errors import BadInput, closest
 from gankit.losses import LOSSES, Game
 from gankit.penalties import PENALTIES, Penalty
-from gankit.recipes.state import RecipeState
 from gankit.registry import Registry
-from gankit.train import distributed
+from gankit.train.step import Engine
 
 RECIPES = Registry("recipe")
 
 
-class Recipe:
-    """Owns the networks and optimisers of one GAN family and knows its training step.
+class Recipe(Engine):
+    """Owns the networks, optimisers and losses of one GAN family.
 
-    Subclasses implement `step`; everything a checkpoint must hold is in `modules`,
-    `optimizers` and `generators` (the random streams).
+    Subclasses build their networks and supply `draw`, `fake`, `d_loss` and `g_loss` (see
+    gankit.train.step); everything a checkpoint must hold is in `modules`, `optimizers` and
+    `generators` (the random streams).
     """
 
     supports_distributed = False  # draws all its training randomness through `distributed`
@@ -50,7 +54,7 @@ class Recipe:
                 f"recipe {cfg.recipe} does not run under torchrun yet (only unconditional "
                 f"does): train it in one process."
             )
-        self.skipped_updates = 0  # updates dropped for a non-finite loss (train.on_nonfinite: skip)
+        self.wrapped: list[nn.Module] = []  # DDP-wrapped networks, for the engine's no_sync
         if cfg.loss.penalty_every > 1:  # counts D steps for the lazy penalty; checkpointed
             self.modules["penalty_clock"] = RecipeState(d_steps=0).to(device)
         self._counts: dict[str, int] = {}  # Python copies of the clocks (no device sync per step)
@@ -73,41 +77,6 @@ class Recipe:
             return torch.optim.SGD(params, lr=lr)
         raise BadInput(f'unknown optimiser "{o.name}" in optim.name: use adam, rmsprop or sgd.')
 
-    def add_ema(self, name: str = "g") -> None:
-        """Keep an exponential moving average of a generator's weights (when train.ema is set)."""
-        if self.cfg.train.ema:
-            ema = copy.deepcopy(self.modules[name]).eval().requires_grad_(False)
-            self.modules[f"{name}_ema"] = ema
-
-    @torch.no_grad()
-    def averaged(self, name: str = "g") -> nn.Module:
-        """Generator `name` as sampling and translation use it: its EMA copy if one is kept."""
-        return self.modules.get(f"{name}_ema", self.modules[name])
-
-    def update_ema(self, name: str = "g") -> None:
-        if f"{name}_ema" not in self.modules:
-            return
-        ema, live = self.modules[f"{name}_ema"], self.modules[name]
-        torch._foreach_lerp_(
-            list(ema.parameters()), list(live.parameters()), 1 - self.cfg.train.ema
-        )
-        for b_ema, b in zip(ema.buffers(), live.buffers()):
-            b_ema.copy_(b)
-
-    def update(self, name: str, loss: Tensor) -> None:
-        """Back-propagate `loss` and step optimiser `name`.
-
-        With train.on_nonfinite "skip", an update whose loss is NaN/Inf is dropped before it can
-        reach the weights (one device sync per update, so only then).
-        """
-        opt = self.optimizers[name]
-        opt.zero_grad(set_to_none=True)
-        if self.cfg.train.on_nonfinite == "skip" and not torch.isfinite(loss):
-            self.skipped_updates += 1
-            return
-        loss.backward()
-        opt.step()
-
     def penalty_of(self, critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor) -> Tensor:
         """The configured gradient penalty, weighted, or zero. With loss.penalty_every = k it runs
         on one D step in k, weighted k (lazy regularisation, StyleGAN2): k times fewer double
@@ -126,13 +95,22 @@ class Recipe:
         (its value `count`), so that a resumed run keeps the rhythm."""
         if every == 1:
             return True
+        return self.tick(clock, count) % every == 0
+
+    def tick(self, clock: str, count: str) -> int:
+        """Add one to the checkpointed counter modules[clock].count; returns its value before.
+        A Python copy answers (read once after a restore), so no call waits on the device."""
         state = self.modules[clock]
         if clock not in self._counts:  # first call, after any resume restored the clock
             self._counts[clock] = int(state.value(count))
-        due = self._counts[clock] % every == 0
+        value = self._counts[clock]
         self._counts[clock] += 1
         getattr(state, count).add_(1)  # on the device: no host-to-device copy per step
-        return due
+        return value
+
+    def after_restore(self) -> None:
+        """Forget the Python copies of checkpointed counters: a restore has replaced them."""
+        self._counts.clear()
 
     # -- using ------------------------------------------------------------------------------
     def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
@@ -151,6 +129,8 @@ class Recipe:
         if t.channels_last:
             net = net.to(memory_format=torch.channels_last)
         net = distributed.wrap(net, t.sync_batchnorm)
+        if distributed.world() > 1:
+            self.wrapped.append(net)
         if not t.compile:
             return net
         if t.cuda_graphs and self.device.type != "cuda":
@@ -158,17 +138,13 @@ class Recipe:
         # "reduce-overhead" is torch.compile's CUDA-graph mode (static shapes: fixed batches)
         return torch.compile(net, mode="reduce-overhead" if t.cuda_graphs else None)
 
-    def step(self, stream: BatchStream) -> dict[str, Tensor]:
-        """One generator step (with its n_critic D steps); returns detached scalar stats."""
-        raise NotImplementedError
-
     def save_extra_pictures(self, z: Tensor, samples: Path, step: int) -> None:
         """Grids a family shows beside the sample grid (per class, say); none by default."""
 
     @torch.no_grad()
     def generate(self, z: Tensor, labels: Tensor | None = None, ema: bool = True) -> Tensor:
         """Samples in the data's range from latents z, with G in eval mode."""
-        g = self.averaged() if ema else self.modules["g"]
+        g = self.generator_net("g", ema)
         was_training = g.training
         g.eval()
         out = g(z) if labels is None else g(z, labels)

@@ -15,10 +15,10 @@ import torch
 from torch import Tensor, nn
 
 from gankit.config import Config
-from gankit.data import BatchStream, DataSpec
+from gankit.core.state import RecipeState
+from gankit.data import DataSpec
 from gankit.errors import BadInput
 from gankit.recipes.base import RECIPES, Recipe, read_options
-from gankit.recipes.state import RecipeState
 from gankit.stabilisers import active_stabilisers
 
 
@@ -53,33 +53,29 @@ class BEGAN(Recipe):
         self.optimizers.update(
             g=self.optimizer(self.G, cfg.optim.lr_g), d=self.optimizer(self.D, cfg.optim.lr_d)
         )
-        self.add_ema()
 
-    def step(self, stream: BatchStream) -> dict[str, Tensor]:
-        real, _ = stream.next()
-        fake = self.G(self.noise(len(real)))
-        k = self.state.k.to(real.dtype)
-        l_real, l_fake = (
-            reconstruction_loss(self.D, real),
-            reconstruction_loss(self.D, fake.detach()),
-        )
-        self.update("d", l_real - k * l_fake)
-        self.D.requires_grad_(False)
-        g_loss = reconstruction_loss(self.D, fake)
-        self.update("g", g_loss)
-        self.D.requires_grad_(True)
-        self.update_ema()
+    def fake(self, batch: tuple[Tensor, Tensor | None]) -> Tensor:
+        return self.G(self.noise(len(batch[0])))
+
+    def d_loss(self, batch: tuple[Tensor, Tensor | None], fake: Tensor) -> tuple[Tensor, dict]:
+        """D minimises L(x) - k_t L(G(z)); k_t then takes its control step."""
+        k = self.state.k.to(batch[0].dtype)
+        l_real, l_fake = reconstruction_loss(self.D, batch[0]), reconstruction_loss(self.D, fake)
         gamma = self.opts["gamma"]
-        l_real, l_fake = l_real.detach(), l_fake.detach()
-        self.state.set("k", next_k(k, l_real, l_fake, gamma, self.opts["lambda_k"]))
-        return {
-            "d_loss": (l_real - k * l_fake),
-            "g_loss": g_loss.detach(),
-            "d_real": l_real,  # reconstruction losses: what D "says" about each batch
-            "d_fake": l_fake,
+        # G's loss does not read k_t, so its step can follow D's at once
+        self.state.set(
+            "k", next_k(k, l_real.detach(), l_fake.detach(), gamma, self.opts["lambda_k"])
+        )
+        return l_real - k * l_fake, {
+            "d_real": l_real.detach(),  # reconstruction losses: what D "says" about each batch
+            "d_fake": l_fake.detach(),
             "k_t": k,
-            "m_global": convergence(l_real, l_fake, gamma),
+            "m_global": convergence(l_real.detach(), l_fake.detach(), gamma),
         }
+
+    def g_loss(self, batch: tuple[Tensor, Tensor | None], fake: Tensor) -> tuple[Tensor, dict]:
+        """G minimises L(G(z))."""
+        return reconstruction_loss(self.D, fake), {}
 
 
 def check_began_config(cfg: Config) -> None:

@@ -7,7 +7,6 @@ from torch import Tensor
 
 from gankit.config import Config
 from gankit.data import DataSpec
-from gankit.losses import d_output_mean
 from gankit.recipes.base import RECIPES
 from gankit.recipes.conditional import LabelledRecipe
 
@@ -22,23 +21,16 @@ class CGAN(LabelledRecipe):
         super().__init__(cfg, spec, device)
         self.build_conditional_pair()
 
-    def d_update(self, real: Tensor, y: Tensor, fake: Tensor, y_fake: Tensor) -> dict[str, Tensor]:
-        real_logits, fake_logits = self.D(real, y), self.D(fake, y_fake)
+    def d_loss(self, batch: tuple[Tensor, Tensor, Tensor], fake: Tensor) -> tuple[Tensor, dict]:
+        """D minimises game.d_loss(D(x, y), D(G(z, c), c)) + the penalty of D(., y)."""
+        real, y, c = batch
+        real_logits, fake_logits = self.D(real, y), self.D(fake, c)
         # The penalty's critic sees the real labels: D(., y) is the function being smoothed.
         loss = self.game.d_loss(real_logits, fake_logits) + self.penalty_of(
             lambda x: self.D(x, y), real, fake
         )
-        self.descend("d", loss)
-        return {
-            "d_loss": loss.detach(),
-            "d_real": d_output_mean(self.game, real_logits.detach()),
-            "d_fake": d_output_mean(self.game, fake_logits.detach()),
-        }
+        return loss, self.d_outputs(real_logits, fake_logits)
 
-    def g_update(self, fake: Tensor, y_fake: Tensor) -> dict[str, Tensor]:
-        self.D.requires_grad_(False)  # G's step needs gradients through D, not for D's weights
-        loss = self.game.g_loss(self.D(fake, y_fake))
-        self.descend("g", loss)
-        self.D.requires_grad_(True)
-        self.update_ema()
-        return {"g_loss": loss.detach()}
+    def g_loss(self, batch: tuple[Tensor, Tensor, Tensor], fake: Tensor) -> tuple[Tensor, dict]:
+        """G minimises game.g_loss(D(G(z, c), c))."""
+        return self.game.g_loss(self.D(fake, batch[2])), {}

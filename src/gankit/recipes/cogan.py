@@ -17,10 +17,9 @@ import torch
 from torch import Tensor, nn
 
 from gankit.config import Config
-from gankit.data import BatchStream, DataSpec
+from gankit.data import DataSpec
 from gankit.data.translation import split
 from gankit.errors import BadInput
-from gankit.losses import d_output_mean
 from gankit.recipes.base import RECIPES
 from gankit.recipes.translation import TranslationRecipe, evaluating
 
@@ -97,7 +96,6 @@ class CoGAN(TranslationRecipe):
         g = Coupled(g_a, g_b, shared_paths(g_a, self.opts["private_g"], "last"))
         d = Coupled(d_a, d_b, shared_paths(d_a, self.opts["private_d"], "first"))
         self.modules.update(g=g, d=d)
-        self.add_ema("g")
         self.optimizers.update(
             g=self.optimizer(g, cfg.optim.lr_g), d=self.optimizer(d, cfg.optim.lr_d)
         )
@@ -112,41 +110,30 @@ class CoGAN(TranslationRecipe):
         name = getattr(n, role)
         return nets.build(name, role, self.image_shape, n.z_dim, **options).to(self.device)
 
-    def step(self, stream: BatchStream) -> dict[str, Tensor]:
-        n_critic = self.cfg.train.n_critic
-        for i in range(n_critic):
-            a, b = split(self.next_batch(stream)[0])
-            z = self.noise(len(a))
-            with torch.set_grad_enabled(i == n_critic - 1):  # only the G step's fakes need a graph
-                fake_a, fake_b = self.G(z, z)
-            stats = self.d_update(a, b, fake_a.detach(), fake_b.detach())
-        return stats | self.g_update(fake_a, fake_b)
+    def fake(self, batch: tuple[Tensor, Tensor | None]) -> tuple[Tensor, Tensor]:
+        """(G_A(z), G_B(z)): one z, a pair of the same item in both domains."""
+        z = self.noise(len(batch[0]))
+        return self.G(z, z)
 
-    def d_update(self, a: Tensor, b: Tensor, fake_a: Tensor, fake_b: Tensor) -> dict[str, Tensor]:
+    def d_loss(self, batch: tuple[Tensor, Tensor | None], fake: tuple) -> tuple[Tensor, dict]:
+        """D minimises game.d_loss(D_A(a), D_A(G_A(z))) + game.d_loss(D_B(b), D_B(G_B(z)))."""
+        a, b = split(batch[0])
+        fake_a, fake_b = fake
         (real_a, real_b), (logit_a, logit_b) = self.D(a, b), self.D(fake_a, fake_b)
         loss = self.game.d_loss(real_a, logit_a) + self.game.d_loss(real_b, logit_b)
         d_a, d_b = self.modules["d"].a, self.modules["d"].b
         loss = loss + self.penalty_of(d_a, a, fake_a) + self.penalty_of(d_b, b, fake_b)
-        self.descend("d", loss, self.D)
-        return {
-            "d_loss": loss.detach(),
-            "d_real": d_output_mean(self.game, torch.cat([real_a, real_b]).detach()),
-            "d_fake": d_output_mean(self.game, torch.cat([logit_a, logit_b]).detach()),
-        }
+        return loss, self.d_outputs(torch.cat([real_a, real_b]), torch.cat([logit_a, logit_b]))
 
-    def g_update(self, fake_a: Tensor, fake_b: Tensor) -> dict[str, Tensor]:
-        self.D.requires_grad_(False)  # gradients through the Ds' inputs only
-        logit_a, logit_b = self.D(fake_a, fake_b)
-        loss = self.game.g_loss(logit_a) + self.game.g_loss(logit_b)
-        self.update("g", loss)
-        self.update_ema("g")
-        self.D.requires_grad_(True)
-        return {"g_loss": loss.detach()}
+    def g_loss(self, batch: tuple[Tensor, Tensor | None], fake: tuple) -> tuple[Tensor, dict]:
+        """G minimises game.g_loss(D_A(G_A(z))) + game.g_loss(D_B(G_B(z)))."""
+        logit_a, logit_b = self.D(*fake)
+        return self.game.g_loss(logit_a) + self.game.g_loss(logit_b), {}
 
     @torch.no_grad()
     def generate(self, z: Tensor, labels: Tensor | None = None, ema: bool = True) -> Tensor:
         """Pairs from one z each: G_A(z) | G_B(z) side by side."""
-        g = self.averaged() if ema else self.modules["g"]
+        g = self.generator_net("g", ema)
         with evaluating([g]):
             return torch.cat(g(z, z), dim=3)
 

@@ -19,6 +19,7 @@ from gankit.config import Config
 from gankit.data import DataSpec
 from gankit.data.translation import split
 from gankit.errors import BadInput
+from gankit.nets import NETS
 from gankit.recipes.base import RECIPES
 from gankit.recipes.restoration import ContentGAN
 from gankit.recipes.translation import check_layout, evaluating
@@ -55,11 +56,11 @@ class Colourise(ContentGAN):
         n = cfg.nets
         extra = HINT_PLANES if self.opts["hints"] else 0
         g = nets.build(n.g, "g", self.image_shape, n.z_dim, 0, **n.g_options, extra_inputs=extra)
-        if not getattr(g, "translates", False):
+        if not NETS.has(n.g, "translates"):
             raise BadInput(f'recipe colourise needs nets.g: unet, not "{n.g}".')
         d = nets.build(n.d, "d", (2 * self.image_shape[0], h, w), n.z_dim, 0, **n.d_options)
         self.modules.update(g=g.to(device), d=d.to(device))
-        self.finish()
+        self.build_optimizers()
 
     def random_hints(self, colour: Tensor, generator: torch.Generator) -> Tensor:
         """Hint planes revealing 0..k random pixels of each target (k = recipe_options.hints)."""
@@ -115,6 +116,6 @@ class Colourise(ContentGAN):
                 colour[:, :, py, px] = torch.tensor(rgb, device=x.device).float() / 127.5 - 1
                 mask[:, :, py, px] = 1.0
             c = torch.cat([x, hint_planes(colour, mask)], 1)
-        g = self.averaged()
+        g = self.generator_net()
         with evaluating([g]):
             return g(c)

@@ -13,7 +13,7 @@ from torch import Tensor, nn
 from gankit import nets
 from gankit.config import Config
 from gankit.data import BatchStream, DataSpec
-from gankit.errors import BadInput, closest
+from gankit.errors import BadInput
 from gankit.recipes.base import Recipe, read_options
 
 
@@ -64,35 +64,24 @@ class LabelledRecipe(Recipe):
         )
 
     def build_conditional_pair(self) -> None:
-        """G(z, y) and D with this family's head, their optimisers and G's EMA (cgan, acgan)."""
+        """G(z, y) and D with this family's head, and their optimisers (cgan, acgan)."""
         self.G, self.D = self.build_labelled("g"), self.build_labelled("d")
         self.modules.update(g=self.G, d=self.D)
         self.add_optimizers()
-        self.add_ema()
 
-    def step(self, stream: BatchStream) -> dict[str, Tensor]:
-        """n_critic D steps on (real, its labels) vs (G(z, c), c) for uniform classes c, then one
-        G step on the last fake batch (the same shape as the unconditional step)."""
-        n_critic = self.cfg.train.n_critic
-        for i in range(n_critic):
-            real, y = stream.next()
-            c = self.fake_labels(len(real))
-            # Only the last fake batch needs a graph: the G step reuses it.
-            with torch.set_grad_enabled(i == n_critic - 1):
-                fake = self.G(self.noise(len(real)), c)
-            stats = self.d_update(real, y, fake.detach(), c)
-        return stats | self.g_update(fake, c)
+    def draw(self, stream: BatchStream) -> tuple[Tensor, Tensor, Tensor]:
+        """(real, its labels, classes c for the fakes: uniform, from the run's stream)."""
+        real, y = stream.next()
+        return real, y, self.fake_labels(len(real))
+
+    def fake(self, batch: tuple[Tensor, Tensor, Tensor]) -> Tensor:
+        real, _, c = batch
+        return self.G(self.noise(len(real)), c)
 
     # -- training helpers -------------------------------------------------------------------
     def fake_labels(self, n: int) -> Tensor:
         """Classes for a fake batch, uniform (the recipe's random stream, so resume is exact)."""
         return torch.randint(self.num_classes, (n,), device=self.device, generator=self.rng)
-
-    def descend(self, name: str, loss: Tensor) -> None:
-        """One optimiser step of network `name` on `loss` (D's weight constraint after it)."""
-        self.update(name, loss)  # the base's step (it drops non-finite updates when asked)
-        if name == "d" and self.penalty.constraint is not None:
-            self.penalty.constraint(self.modules["d"], self.cfg.loss.clip)
 
     # -- using ------------------------------------------------------------------------------
     def balanced_labels(self, n: int) -> Tensor:
@@ -120,46 +109,3 @@ class LabelledRecipe(Recipe):
         if self.conditional and labels is None:
             labels = self.balanced_labels(len(z))
         return super().generate(z, labels if self.conditional else None, ema)
-
-
-def class_index(spec: DataSpec, wanted: int | str) -> int:
-    """A class given by index or name (a name matching exactly wins over reading it as a number)."""
-    names = list(spec.class_names)
-    listing = ", ".join(f"{i} {name}" for i, name in enumerate(names))
-    if isinstance(wanted, str) and wanted in names:
-        return names.index(wanted)
-    if isinstance(wanted, str):
-        folded = [n.casefold() for n in names]
-        if wanted.casefold() in folded:
-            return folded.index(wanted.casefold())
-        try:
-            wanted = int(wanted)
-        except ValueError:
-            raise BadInput(
-                f'--class "{wanted}": no such class.{closest(wanted, names)} Classes: {listing}.'
-            ) from None
-    if not 0 <= wanted < len(names):
-        raise BadInput(
-            f"--class {wanted} is out of range: this run has {len(names)} classes, "
-            f"0..{len(names) - 1} ({listing})."
-        )
-    return wanted
-
-
-def sample_labels(recipe: Recipe, n: int, wanted: int | str | None) -> Tensor | None:
-    """Labels for n samples: all of one class, a balanced spread, or None (G takes no labels)."""
-    if not getattr(recipe, "conditional", False):
-        if wanted is None:
-            return None
-        if recipe.spec.num_classes == 0:
-            raise BadInput(
-                f'this run\'s dataset "{recipe.spec.name}" has no labels, so there is no class '
-                f"to ask for: drop --class."
-            )
-        raise BadInput(
-            f"this run's recipe ({recipe.cfg.recipe}) does not condition G on a class: drop "
-            f"--class, or train a cgan, acgan or projection recipe."
-        )
-    if wanted is None:
-        return recipe.balanced_labels(n)
-    return torch.full((n,), class_index(recipe.spec, wanted), device=recipe.device)

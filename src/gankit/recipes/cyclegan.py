@@ -17,10 +17,10 @@ import torch
 from torch import Tensor, nn
 
 from gankit.config import Config
-from gankit.data import BatchStream, DataSpec
+from gankit.data import DataSpec
 from gankit.data.translation import split
 from gankit.errors import BadInput
-from gankit.losses import d_output_mean
+from gankit.losses import l1_loss
 from gankit.recipes.base import RECIPES
 from gankit.recipes.translation import TranslationRecipe, evaluating
 
@@ -36,26 +36,25 @@ class HistoryPool(nn.Module):
 
     @torch.no_grad()
     def query(self, fake: Tensor, rng: torch.Generator) -> Tensor:
+        """What D sees of `fake`, item by item in order; decided on the device (no host sync)."""
         size = len(self.images)
         if size == 0:
             return fake
         # Drawn for every item whether used or not: the stream advances the same way each step.
-        coins = torch.rand(len(fake), generator=rng, device=rng.device).tolist()
-        slots = torch.randint(size, (len(fake),), generator=rng, device=rng.device).tolist()
-        out, count = fake.clone(), int(self.count)
-        for i, (coin, slot) in enumerate(zip(coins, slots)):
-            if count < size:  # filling up: keep it, show it
-                self.images[count] = fake[i]
-                count += 1
-            elif coin > 0.5:  # show an old fake, keep the new one in its place
-                out[i] = self.images[slot]
-                self.images[slot] = fake[i]
-        self.count.fill_(count)
+        coins = torch.rand(len(fake), generator=rng, device=rng.device).to(fake.device)
+        slots = torch.randint(size, (len(fake),), generator=rng, device=rng.device)
+        slots = slots.to(fake.device)
+        out = fake.clone()
+        for i in range(len(fake)):
+            filling = self.count < size  # filling up: keep it, show it
+            swap = ~filling & (coins[i] > 0.5)  # show an old fake, keep the new one in its place
+            where = torch.where(filling, self.count, slots[i]).reshape(1)
+            old = self.images.index_select(0, where)[0]
+            out[i] = torch.where(swap, old, fake[i])
+            kept = torch.where(filling | swap, fake[i], old)
+            self.images.index_copy_(0, where, kept.unsqueeze(0).to(self.images.dtype))
+            self.count += filling.long()
         return out
-
-
-def cycle_loss(back: Tensor, original: Tensor) -> Tensor:
-    return (back - original).abs().mean()
 
 
 @RECIPES.register("cyclegan")
@@ -64,6 +63,8 @@ class CycleGAN(TranslationRecipe):
 
     layout = "unpaired"
     options = {"cycle": 10.0, "identity": 0.5, "pool": 50}
+    ema_of = ("g_ab", "g_ba")
+    g_first = True  # the paper's order: G's step, then D's on the fakes it made
 
     def __init__(self, cfg: Config, spec: DataSpec, device: torch.device) -> None:
         super().__init__(cfg, spec, device)
@@ -76,8 +77,6 @@ class CycleGAN(TranslationRecipe):
         d_a, d_b = self.build_critic(c), self.build_critic(c)
         pools = {f"pool_{x}": HistoryPool(self.opts["pool"], self.image_shape) for x in "ab"}
         self.modules.update(g_ab=g_ab, g_ba=g_ba, d_a=d_a, d_b=d_b)
-        self.add_ema("g_ab")
-        self.add_ema("g_ba")
         self.modules.update({k: p.to(device) for k, p in pools.items()})
         self.optimizers.update(
             g=self.pair_optimizer(g_ab, g_ba, cfg.optim.lr_g),
@@ -86,55 +85,43 @@ class CycleGAN(TranslationRecipe):
         self.G_AB, self.G_BA = self.wrap(g_ab), self.wrap(g_ba)
         self.D_A, self.D_B = self.wrap(d_a), self.wrap(d_b)
 
-    def step(self, stream: BatchStream) -> dict[str, Tensor]:
-        a, b = split(self.next_batch(stream)[0])
-        fake_b, fake_a = self.G_AB(a), self.G_BA(b)
-        stats = self.g_update(a, b, fake_a, fake_b)
-        return stats | self.d_update(a, b, fake_a.detach(), fake_b.detach())
+    def fake(self, batch: tuple[Tensor, Tensor | None]) -> tuple[Tensor, Tensor]:
+        """(G_BA(b), G_AB(a))."""
+        a, b = split(batch[0])
+        fake_b = self.G_AB(a)
+        return self.G_BA(b), fake_b
 
-    def g_update(self, a: Tensor, b: Tensor, fake_a: Tensor, fake_b: Tensor) -> dict[str, Tensor]:
-        for d in (self.D_A, self.D_B):
-            d.requires_grad_(False)  # G's step needs gradients through the Ds, not for them
+    def g_loss(self, batch: tuple[Tensor, Tensor | None], fake: tuple) -> tuple[Tensor, dict]:
+        """G minimises the two adversarial terms + cycle * cycle loss (+ the identity term)."""
+        a, b = split(batch[0])
+        fake_a, fake_b = fake
         adv = self.game.g_loss(self.D_B(fake_b)) + self.game.g_loss(self.D_A(fake_a))
-        cyc = cycle_loss(self.G_BA(fake_b), a) + cycle_loss(self.G_AB(fake_a), b)
+        cyc = l1_loss(self.G_BA(fake_b), a) + l1_loss(self.G_AB(fake_a), b)
         loss = adv + self.opts["cycle"] * cyc
         idt = torch.zeros((), device=self.device)
         if self.opts["identity"] > 0:
-            idt = cycle_loss(self.G_AB(b), b) + cycle_loss(self.G_BA(a), a)
+            idt = l1_loss(self.G_AB(b), b) + l1_loss(self.G_BA(a), a)
             loss = loss + self.opts["cycle"] * self.opts["identity"] * idt
-        self.update("g", loss)
-        self.update_ema("g_ab")
-        self.update_ema("g_ba")
-        for d in (self.D_A, self.D_B):
-            d.requires_grad_(True)
-        return {"g_loss": loss.detach(), "cycle": cyc.detach(), "identity": idt.detach()}
+        return loss, {"cycle": cyc.detach(), "identity": idt.detach()}
 
-    def d_update(self, a: Tensor, b: Tensor, fake_a: Tensor, fake_b: Tensor) -> dict[str, Tensor]:
-        fake_a = self.modules["pool_a"].query(fake_a, self.rng)
-        fake_b = self.modules["pool_b"].query(fake_b, self.rng)
+    def d_loss(self, batch: tuple[Tensor, Tensor | None], fake: tuple) -> tuple[Tensor, dict]:
+        """D_X minimises game.d_loss(D_X(x), D_X(a fake from the history pool)) (+ penalties)."""
+        a, b = split(batch[0])
+        fake_a = self.modules["pool_a"].query(fake[0], self.rng)
+        fake_b = self.modules["pool_b"].query(fake[1], self.rng)
         real_a, old_a = self.D_A(a), self.D_A(fake_a)
         real_b, old_b = self.D_B(b), self.D_B(fake_b)
         loss = self.game.d_loss(real_a, old_a) + self.game.d_loss(real_b, old_b)
         loss = loss + self.penalty_of(self.D_A, a, fake_a) + self.penalty_of(self.D_B, b, fake_b)
-        self.update("d", loss)
-        if self.penalty.constraint is not None:
-            for d in (self.D_A, self.D_B):
-                self.penalty.constraint(d, self.cfg.loss.clip)
-        real, fake = (
-            torch.cat([real_a.flatten(), real_b.flatten()]),
-            torch.cat([old_a.flatten(), old_b.flatten()]),
-        )
-        return {
-            "d_loss": loss.detach(),
-            "d_real": d_output_mean(self.game, real.detach()),
-            "d_fake": d_output_mean(self.game, fake.detach()),
-        }
+        real = torch.cat([real_a.flatten(), real_b.flatten()])
+        old = torch.cat([old_a.flatten(), old_b.flatten()])
+        return loss, self.d_outputs(real, old)
 
     def panels(self, x: Tensor, y: Tensor) -> list[Tensor]:
         """Triplets A -> B -> A for the first half of the examples, B -> A -> B for the rest."""
         a, b = split(x)
         half = len(x) // 2
-        g_ab, g_ba = self.averaged("g_ab"), self.averaged("g_ba")
+        g_ab, g_ba = self.generator_net("g_ab"), self.generator_net("g_ba")
         source = torch.cat([a[:half], b[half:]])
         there = torch.cat([g_ab(a[:half]), g_ba(b[half:])])
         back = torch.cat([g_ba(there[:half]), g_ab(there[half:])])
@@ -142,6 +129,6 @@ class CycleGAN(TranslationRecipe):
 
     @torch.no_grad()
     def translate(self, x: Tensor, to: str | None = None) -> Tensor:
-        g = self.averaged("g_ab" if self.domain_index(to, default="B") == 1 else "g_ba")
+        g = self.generator_net("g_ab" if self.domain_index(to, default="B") == 1 else "g_ba")
         with evaluating([g]):
             return g(x)

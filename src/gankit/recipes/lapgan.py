@@ -21,16 +21,11 @@ from gankit import laplacian
 from gankit.config import Config
 from gankit.data import BatchStream, DataSpec
 from gankit.errors import BadInput
-from gankit.losses import d_output_mean
 from gankit.nets.lapgan import PyramidD, PyramidG
 from gankit.recipes.base import RECIPES, Recipe
+from gankit.train.step import Stats
 
-
-class Level:
-    """One level's training data: condition u (None at the coarsest), real and fake target."""
-
-    def __init__(self, u: Tensor | None, real: Tensor, fake: Tensor) -> None:
-        self.u, self.real, self.fake = u, real, fake
+Levels = tuple[Tensor, ...]  # one tensor per pyramid level, finest first
 
 
 @RECIPES.register("lapgan")
@@ -51,64 +46,58 @@ class LapGAN(Recipe):
         self.optimizers.update(
             g=self.optimizer(g, cfg.optim.lr_g), d=self.optimizer(d, cfg.optim.lr_d)
         )
-        self.add_ema()
         self.G, self.D = g, d
 
-    def levels(self, real: Tensor, with_graph: bool) -> list[Level]:
-        """Each level's condition, real target and G's fake, finest first."""
+    def draw(self, stream: BatchStream) -> tuple[list[Tensor | None], Levels]:
+        """Each level's condition u_k = up(I_{k+1}) (None at the coarsest) and real target h_k."""
+        real = stream.next()[0]
         bands = laplacian.pyramid(real, self.G.levels)
-        chunks = self.G.latents(self.noise(len(real)))
-        image, out = real, []
-        with torch.set_grad_enabled(with_graph):
-            for k in range(self.G.levels - 1):
-                u = laplacian.up(laplacian.down(image))
-                out.append(Level(u, bands[k], self.G.residual(k, chunks[k], u)))
-                image = laplacian.down(image)
-            out.append(Level(None, bands[-1], self.G.coarsest(chunks[-1])))
-        return out
+        conditions: list[Tensor | None] = []
+        image = real
+        for _ in range(self.G.levels - 1):
+            image_below = laplacian.down(image)
+            conditions.append(laplacian.up(image_below))
+            image = image_below
+        return conditions + [None], tuple(bands)
 
-    def d_loss(self, levels: list[Level]) -> tuple[Tensor, Tensor, Tensor]:
-        """sum_k game.d_loss(D_k(u_k, h_k), D_k(u_k, fake_k)); also the logits, for the log."""
-        reals = [self.D.judge(k, lv.real, lv.u) for k, lv in enumerate(levels)]
-        fakes = [self.D.judge(k, lv.fake.detach(), lv.u) for k, lv in enumerate(levels)]
+    def fake(self, batch: tuple[list[Tensor | None], Levels]) -> Levels:
+        """G_k(z_k, u_k) at every level, and G_K(z_K) at the coarsest."""
+        conditions, bands = batch
+        chunks = self.G.latents(self.noise(len(bands[0])))
+        last = self.G.levels - 1
+        residuals = [self.G.residual(k, chunks[k], conditions[k]) for k in range(last)]
+        return (*residuals, self.G.coarsest(chunks[-1]))
+
+    def d_loss(
+        self, batch: tuple[list[Tensor | None], Levels], fake: Levels
+    ) -> tuple[Tensor, Stats]:
+        """D minimises sum_k game.d_loss(D_k(u_k, h_k), D_k(u_k, fake_k))."""
+        conditions, bands = batch
+        reals = [self.D.judge(k, h, u) for k, (h, u) in enumerate(zip(bands, conditions))]
+        fakes = [self.D.judge(k, f, u) for k, (f, u) in enumerate(zip(fake, conditions))]
         loss = sum(self.game.d_loss(r, f) for r, f in zip(reals, fakes))
-        return loss, torch.cat(reals).detach(), torch.cat(fakes).detach()
+        return loss, self.d_outputs(torch.cat(reals), torch.cat(fakes))
 
-    def g_loss(self, levels: list[Level]) -> Tensor:
-        """sum_k game.g_loss(D_k(u_k, fake_k))."""
-        return sum(self.game.g_loss(self.D.judge(k, lv.fake, lv.u)) for k, lv in enumerate(levels))
-
-    def step(self, stream: BatchStream) -> dict[str, Tensor]:
-        n_critic = self.cfg.train.n_critic
-        for i in range(n_critic):
-            levels = self.levels(stream.next()[0], with_graph=i == n_critic - 1)
-            d_loss, real_logits, fake_logits = self.d_loss(levels)
-            self.update("d", d_loss)
-        self.D.requires_grad_(False)  # G's step needs gradients through D, not for D's weights
-        g_loss = self.g_loss(levels)
-        self.update("g", g_loss)
-        self.D.requires_grad_(True)
-        self.update_ema()
-        return {
-            "d_loss": d_loss.detach(),
-            "g_loss": g_loss.detach(),
-            "d_real": d_output_mean(self.game, real_logits),
-            "d_fake": d_output_mean(self.game, fake_logits),
-        }
+    def g_loss(
+        self, batch: tuple[list[Tensor | None], Levels], fake: Levels
+    ) -> tuple[Tensor, Stats]:
+        """G minimises sum_k game.g_loss(D_k(u_k, fake_k))."""
+        conditions = batch[0]
+        judged = [self.D.judge(k, f, u) for k, (f, u) in enumerate(zip(fake, conditions))]
+        return sum(self.game.g_loss(logits) for logits in judged), {}
 
     @torch.no_grad()
     def levels_of(self, z: Tensor, ema: bool = True) -> list[Tensor]:
         """Samples at every level for latents z, coarsest first, each clamped to [-1, 1]."""
-        g = self.averaged() if ema else self.modules["g"]
-        return [x.clamp(-1, 1) for x in g.levels_of(z)]
+        return [x.clamp(-1, 1) for x in self.generator_net("g", ema).levels_of(z)]
 
     def save_extra_pictures(self, z: Tensor, samples: Path, step: int) -> None:
         """One row per sample: its coarsest image, then each finer level (enlarged, nearest)."""
+        from torchvision.utils import save_image  # torchvision costs seconds: `gankit list` waits
+
         per_row, side = 8, self.spec.shape[-1]
         images = [F.interpolate(x, size=side, mode="nearest") for x in self.levels_of(z[:per_row])]
         grid = torch.stack(images, 1).flatten(0, 1).cpu()
         path = samples / f"levels-step-{step:08d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
-        from torchvision.utils import save_image  # torchvision loads slowly: only when drawing
-
         save_image(grid, path, nrow=len(images), normalize=True, value_range=(-1, 1), padding=1)

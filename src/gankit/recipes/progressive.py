@@ -15,11 +15,11 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from gankit.config import Config
+from gankit.core.state import RecipeState
 from gankit.data import BatchStream, DataSpec
 from gankit.errors import BadInput
 from gankit.nets.progressive import Growing
 from gankit.recipes.base import RECIPES
-from gankit.recipes.state import RecipeState
 from gankit.recipes.unconditional import Unconditional
 
 
@@ -71,20 +71,18 @@ class Progressive(Unconditional):
             raise BadInput("recipe_options: give fade_steps or stable_steps a positive count.")
         if not all(isinstance(self.modules[role], Growing) for role in ("g", "d")):
             raise BadInput("recipe progressive needs nets.g: progressive and nets.d: progressive.")
-        self.growing = [m for m in self.modules.values() if isinstance(m, Growing)]  # + G's EMA
         self.schedule = RecipeState(step=0).to(device)
         self.modules["schedule"] = self.schedule
         self.levels = self.modules["g"].levels
 
-    def current_phase(self) -> tuple[int, float]:
-        o = self.opts
-        return phase(int(self.schedule.step), self.levels, o["fade_steps"], o["stable_steps"])
-
     def step(self, stream: BatchStream) -> dict[str, Tensor]:
-        level, alpha = self.current_phase()
-        for net in self.growing:  # G, D and G's EMA copy
-            net.set_phase(level, alpha)
+        o = self.opts
+        done = self.tick("schedule", "step")  # G steps before this one
+        level, alpha = phase(done, self.levels, o["fade_steps"], o["stable_steps"])
+        for net in self.modules.values():  # G, D and G's EMA copy
+            if isinstance(net, Growing):
+                net.set_phase(level, alpha)
         side = self.modules["g"].side(level)
         stats = super().step(AtResolution(stream, side, alpha))
-        self.schedule.set("step", self.schedule.step + 1)
-        return stats | {"level": torch.tensor(float(level)), "alpha": torch.tensor(alpha)}
+        on = {"device": self.device}  # made on the device: no copy to it per step
+        return stats | {"level": torch.full((), level, **on), "alpha": torch.full((), alpha, **on)}

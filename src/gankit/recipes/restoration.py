@@ -18,15 +18,15 @@ from torch import Tensor, nn
 from gankit import content
 from gankit.config import Config
 from gankit.data import BatchStream, DataSpec
-from gankit.losses import d_output_mean
 from gankit.recipes.base import Recipe, read_options
 from gankit.recipes.translation import N_EXAMPLES, Examples, evaluating
+from gankit.train.step import Stats
 
 
 class ContentGAN(Recipe):
-    """Base of srgan and colourise. Subclasses build modules g and d (then call `finish`) and
-    implement `condition`, `shown` (the condition as a picture) and, if D sees more than the
-    image, `critic_input`."""
+    """Base of srgan and colourise. Subclasses build modules g and d (then call
+    `build_optimizers`) and implement `condition`, `shown` (the condition as a picture) and, if
+    D sees more than the image, `critic_input`."""
 
     samples_from_noise = False  # G maps an input image; `gankit sample` has nothing to draw
     options: dict[str, Any] = {
@@ -44,13 +44,12 @@ class ContentGAN(Recipe):
         self.modules["examples"] = self.examples
         self._content: nn.Module | None = None  # built at the first step: sampling needs none
 
-    def finish(self) -> None:
-        """Optimisers and EMA once g and d are in self.modules."""
+    def build_optimizers(self) -> None:
+        """Optimisers once a subclass has put g and d in self.modules (the engine adds the EMA)."""
         g, d = self.modules["g"], self.modules["d"]
         self.optimizers.update(
             g=self.optimizer(g, self.cfg.optim.lr_g), d=self.optimizer(d, self.cfg.optim.lr_d)
         )
-        self.add_ema()
         self.G, self.D = self.wrap(g), self.wrap(d)
 
     # -- what subclasses say ----------------------------------------------------------------
@@ -75,55 +74,40 @@ class ContentGAN(Recipe):
             self._content = term.to(self.device)
         return self._content
 
-    def critic(self, c: Tensor):
+    def critic_of(self, c: Tensor):
+        """D with its condition bound: image -> D(c, image) (for the gradient penalties too)."""
         return lambda image, **kw: self.D(self.critic_input(c, image), **kw)
 
-    def d_loss(self, c: Tensor, real: Tensor, fake: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
-        """game.d_loss(D(c, y), D(c, G(c))) + penalty."""
-        critic = self.critic(c)
-        real_logits, fake_logits = critic(real), critic(fake)
-        loss = self.game.d_loss(real_logits, fake_logits) + self.penalty_of(critic, real, fake)
-        return loss, {
-            "d_loss": loss.detach(),
-            "d_real": d_output_mean(self.game, real_logits.detach()),
-            "d_fake": d_output_mean(self.game, fake_logits.detach()),
-        }
-
-    def g_loss(self, c: Tensor, real: Tensor, fake: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
-        """content_weight * content(G(c), y) [+ adversarial_weight * game.g_loss(D(c, G(c)))]."""
-        o = self.opts
-        distance = self.content_term()(fake, real)
-        loss, stats = o["content_weight"] * distance, {"content": distance.detach()}
-        if o["adversarial"]:
-            loss = loss + o["adversarial_weight"] * self.game.g_loss(self.critic(c)(fake))
-        return loss, stats | {"g_loss": loss.detach()}
-
-    # -- the glue ---------------------------------------------------------------------------
-    def batch(self, stream: BatchStream) -> tuple[Tensor, Tensor]:
+    def draw(self, stream: BatchStream) -> tuple[Tensor, Tensor]:
+        """(G's input c, the target y) of a training batch, whose items the grids may keep."""
         x, y = stream.next()
         self.examples.keep(x, y)
         return self.condition(x)
 
-    def step(self, stream: BatchStream) -> dict[str, Tensor]:
-        stats: dict[str, Tensor] = {}
-        if not self.opts["adversarial"]:
-            c, real = self.batch(stream)
-            fake = self.G(c)
-        n_critic = self.cfg.train.n_critic if self.opts["adversarial"] else 0
-        for i in range(n_critic):
-            c, real = self.batch(stream)
-            with torch.set_grad_enabled(i == n_critic - 1):  # only the G step's fake needs a graph
-                fake = self.G(c)
-            loss, stats = self.d_loss(c, real, fake.detach())
-            self.update("d", loss)
-            if self.penalty.constraint is not None:
-                self.penalty.constraint(self.D, self.cfg.loss.clip)
-        self.D.requires_grad_(False)  # G's step needs gradients through D, not for D's weights
-        loss, g_stats = self.g_loss(c, real, fake)
-        self.update("g", loss)
-        self.D.requires_grad_(True)
-        self.update_ema()
-        return stats | g_stats
+    def d_due(self) -> bool:
+        return self.opts["adversarial"]  # false: the content-only baseline, G's phase alone
+
+    def fake(self, batch: tuple[Tensor, Tensor]) -> Tensor:
+        return self.G(batch[0])
+
+    def d_loss(self, batch: tuple[Tensor, Tensor], fake: Tensor) -> tuple[Tensor, Stats]:
+        """D minimises game.d_loss(D(c, y), D(c, G(c))) + penalty."""
+        c, real = batch
+        critic = self.critic_of(c)
+        real_logits, fake_logits = critic(real), critic(fake)
+        loss = self.game.d_loss(real_logits, fake_logits) + self.penalty_of(critic, real, fake)
+        return loss, self.d_outputs(real_logits, fake_logits)
+
+    def g_loss(self, batch: tuple[Tensor, Tensor], fake: Tensor) -> tuple[Tensor, Stats]:
+        """G minimises content_weight * content(G(c), y)
+        [+ adversarial_weight * game.g_loss(D(c, G(c)))]."""
+        c, real = batch
+        o = self.opts
+        distance = self.content_term()(fake, real)
+        loss = o["content_weight"] * distance
+        if o["adversarial"]:
+            loss = loss + o["adversarial_weight"] * self.game.g_loss(self.critic_of(c)(fake))
+        return loss, {"content": distance.detach()}
 
     # -- using ------------------------------------------------------------------------------
     @torch.no_grad()
@@ -131,7 +115,7 @@ class ContentGAN(Recipe):
         """len(z) triplets (condition | output | target) of kept training items, side by side."""
         x, _ = self.examples.take(len(z))
         c, target = self.condition_of(x)
-        g = self.averaged() if ema else self.modules["g"]
+        g = self.generator_net("g", ema)
         with evaluating([g]):
             return torch.cat([self.shown(c), g(c), target], dim=3)
 

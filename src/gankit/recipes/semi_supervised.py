@@ -72,7 +72,6 @@ class SemiSupervised(LabelledRecipe):
         self.G, self.D = self.build_net("g"), self.build_labelled("d")
         self.modules.update(g=self.G, d=self.D)
         self.add_optimizers()
-        self.add_ema()
         self.labelled: Tensor | None = None  # indices into the training set, chosen at first step
 
     def labelled_batch(self, stream: BatchStream) -> tuple[Tensor, Tensor]:
@@ -89,35 +88,29 @@ class SemiSupervised(LabelledRecipe):
         idx = self.labelled[pick.to(self.labelled.device)]
         return stream.ds.to_model_range(stream.x[idx]), stream.y[idx]
 
-    def step(self, stream: BatchStream) -> dict[str, Tensor]:
-        n_critic = self.cfg.train.n_critic
-        for i in range(n_critic):
-            x_unl, _ = stream.next()  # the labels of this stream are never read
-            x_lab, y_lab = self.labelled_batch(stream)
-            with torch.set_grad_enabled(i == n_critic - 1):
-                fake = self.G(self.noise(len(x_unl)))
-            stats = self.d_update(x_lab, y_lab, x_unl, fake.detach())
-        return stats | self.g_update(x_unl, fake)
+    def draw(self, stream: BatchStream) -> tuple[Tensor, Tensor, Tensor]:
+        """(unlabelled batch, labelled batch, its labels); the stream's own labels go unread."""
+        x_unl, _ = stream.next()
+        return (x_unl, *self.labelled_batch(stream))
 
-    def d_update(self, x_lab: Tensor, y: Tensor, x_unl: Tensor, fake: Tensor) -> dict[str, Tensor]:
+    def fake(self, batch: tuple[Tensor, Tensor, Tensor]) -> Tensor:
+        return self.G(self.noise(len(batch[0])))
+
+    def d_loss(self, batch: tuple[Tensor, Tensor, Tensor], fake: Tensor) -> tuple[Tensor, dict]:
+        """D minimises CE(l(x_lab), y) + w [-E log P(real | x_unl) - E log P(fake | G(z))]."""
+        x_unl, x_lab, y = batch
         lab_logits = self.D.classify(x_lab)
         l_sup = supervised_loss(lab_logits, y)
         l_unsup = unsupervised_loss(self.D.classify(x_unl), self.D.classify(fake))
         loss = l_sup + self.opts["unsupervised_weight"] * l_unsup
-        self.descend("d", loss)
-        return {
-            "d_loss": loss.detach(),
+        return loss, {
             "d_supervised": l_sup.detach(),
             "d_unsupervised": l_unsup.detach(),
             "d_train_acc": (lab_logits.argmax(1) == y).float().mean(),
         }
 
-    def g_update(self, x_unl: Tensor, fake: Tensor) -> dict[str, Tensor]:
+    def g_loss(self, batch: tuple[Tensor, Tensor, Tensor], fake: Tensor) -> tuple[Tensor, dict]:
+        """G minimises || E phi(x_unl) - E phi(G(z)) ||^2 / F."""
         with torch.no_grad():
-            target = self.D.phi(x_unl)
-        self.D.requires_grad_(False)
-        loss = feature_matching(target, self.D.phi(fake))
-        self.descend("g", loss)
-        self.D.requires_grad_(True)
-        self.update_ema()
-        return {"g_loss": loss.detach()}
+            target = self.D.phi(batch[0])
+        return feature_matching(target, self.D.phi(fake)), {}

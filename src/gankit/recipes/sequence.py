@@ -14,11 +14,11 @@ import torch
 from torch import Tensor
 
 from gankit.config import Config
+from gankit.core import distributed
 from gankit.data import DataSpec
 from gankit.errors import BadInput
 from gankit.recipes.base import RECIPES
 from gankit.recipes.unconditional import Unconditional
-from gankit.train import distributed
 
 
 @RECIPES.register("sequence")

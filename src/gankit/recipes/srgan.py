@@ -48,7 +48,7 @@ class SRGAN(ContentGAN):
             raise BadInput(f'recipe srgan needs nets.g: srresnet, not "{cfg.nets.g}".')
         self.scale = g.scale
         self.modules.update(g=g, d=d)
-        self.finish()
+        self.build_optimizers()
 
     def condition(self, x: Tensor) -> tuple[Tensor, Tensor]:
         return downscale(x, self.scale), x
@@ -61,7 +61,7 @@ class SRGAN(ContentGAN):
         """Low-resolution images in [-1, 1] -> `scale` times larger. Inputs over `tile` pixels
         go through G in tiles that overlap by `margin` input pixels, each keeping only its
         centre, so memory stays bounded and no seam shows where G's view reaches past a tile."""
-        g, s = self.averaged(), self.scale
+        g, s = self.generator_net(), self.scale
         with evaluating([g]):
             h, w = x.shape[-2:]
             if h <= tile and w <= tile:

@@ -26,6 +26,7 @@ from torch import Tensor, nn
 
 from gankit import nets
 from gankit.config import Config
+from gankit.core import distributed
 from gankit.data import BatchStream, DataSpec
 from gankit.data.captions import default_prompts, from_bytes
 from gankit.errors import BadInput
@@ -33,7 +34,6 @@ from gankit.losses import Game, d_output_mean
 from gankit.nets.stackgan import kl_to_standard_normal
 from gankit.nets.text import CaptionMemory, build_encoder
 from gankit.recipes.base import RECIPES, Recipe, read_options
-from gankit.train import distributed
 
 OPTIONS = {
     "encoder": "bag",  # bag (trainable, default) | minilm (pretrained, optional extra)
@@ -68,6 +68,8 @@ def sentence_matching_loss(similarity: Tensor, e: Tensor) -> Tensor:
 class StackGAN(Recipe):
     """StackGAN: text encoder, conditioning augmentation, stage I + II, matching-aware D's."""
 
+    ema_of = ("g1", "g2")
+
     def __init__(self, cfg: Config, spec: DataSpec, device: torch.device) -> None:
         super().__init__(cfg, spec, device)
         self.opts = read_options(cfg, OPTIONS)
@@ -88,8 +90,6 @@ class StackGAN(Recipe):
             g=self.optimizer(nn.ModuleList([m["g1"], m["g2"]]), cfg.optim.lr_g),
             d=self.optimizer(nn.ModuleList([m["d1"], m["d2"], m["text"]]), cfg.optim.lr_d),
         )
-        self.add_ema("g1")
-        self.add_ema("g2")
 
     def _check(self, cfg: Config, spec: DataSpec) -> None:
         if not spec.name.startswith("captions") or spec.kind != "image":
@@ -141,39 +141,40 @@ class StackGAN(Recipe):
         """Conditioning-augmentation noise, from the run's stream (so resume is exact)."""
         return distributed.draw("normal", (n, self.opts["c_dim"]), self.rng, self.device)
 
-    def step(self, stream: BatchStream) -> dict[str, Tensor]:
-        n_critic = self.cfg.train.n_critic
-        for i in range(n_critic):
-            real, y = stream.next()
-            captions = from_bytes(y)
-            self.modules["memory"].remember(captions)
-            e = self.modules["text"](captions)
-            real_low = F.interpolate(real, size=self.low_side, mode="bilinear", antialias=True)
-            with torch.set_grad_enabled(i == n_critic - 1):
-                fakes = self.forward_g(self.noise(len(real)), e.detach(), train=True)
-            stats = self.d_update((real_low, real), e, fakes)
-        return stats | self.g_update(fakes, e.detach())
+    def draw(self, stream: BatchStream) -> tuple[Tensor, Tensor, Tensor]:
+        """(real at stage I's side, real, caption embeddings e); the text encoder's graph is
+        kept, since it learns from D's loss."""
+        real, y = stream.next()
+        captions = from_bytes(y)  # the text encoder tokenises on the host
+        self.modules["memory"].remember(captions)
+        e = self.modules["text"](captions)
+        real_low = F.interpolate(real, size=self.low_side, mode="bilinear", antialias=True)
+        return real_low, real, e
+
+    def fake(self, batch: tuple[Tensor, Tensor, Tensor]) -> list[tuple[Tensor, Tensor, Tensor]]:
+        return self.forward_g(self.noise(len(batch[1])), batch[2].detach(), train=True)
 
     def forward_g(
         self, z: Tensor, e: Tensor, train: bool, ema: bool = True
     ) -> list[tuple[Tensor, Tensor, Tensor]]:
         """[(x1, mu1, logvar1), (x2, mu2, logvar2)]; codes are sampled in training, the mean
         otherwise (with the EMA generators when there are and `ema`)."""
-        m, n = self.modules, len(z)
-        use_ema = ema and not train and "g1_ema" in m
-        g1, g2 = (m["g1_ema"], m["g2_ema"]) if use_ema else (m["g1"], m["g2"])
+        n, ema = len(z), ema and not train
+        g1, g2 = self.generator_net("g1", ema), self.generator_net("g2", ema)
         first = g1(z, e, self.eps(n) if train else None)
         second = g2(first[0].detach(), e, self.eps(n) if train else None)
         return [first, second]
 
-    def d_update(self, reals: tuple[Tensor, Tensor], e: Tensor, fakes: list) -> dict[str, Tensor]:
+    def d_loss(self, batch: tuple[Tensor, Tensor, Tensor], fakes: list) -> tuple[Tensor, dict]:
+        """Each D minimises the matching-aware loss (+ match_weight * sentence matching)."""
+        *reals, e = batch
         wrong = e.roll(1, 0)  # each image with its neighbour's caption: a mismatched pair
         loss, stats = torch.zeros((), device=self.device), {}
         for stage, (real, (fake, _, _)) in enumerate(zip(reals, fakes), 1):
             d = self.modules[f"d{stage}"]
             h = d.features(real)  # one pass over the real images serves both of their pairs
             real_logit, wrong_logit = d.joint(h, e), d.joint(h, wrong)
-            fake_logit = d(fake.detach(), e)
+            fake_logit = d(fake, e)
             part = matching_d_loss(self.game, real_logit, fake_logit, wrong_logit)
             loss = loss + part
             stats[f"d{stage}_loss"] = part.detach()
@@ -181,34 +182,23 @@ class StackGAN(Recipe):
                 match = sentence_matching_loss(d.similarity(h, e), e)
                 loss = loss + self.opts["match_weight"] * match
                 stats[f"d{stage}_match"] = match.detach()
-        self.update("d", loss)
-        return stats | {
-            "d_loss": loss.detach(),
-            "d_real": d_output_mean(self.game, real_logit.detach()),
-            "d_fake": d_output_mean(self.game, fake_logit.detach()),
-            "d_wrong": d_output_mean(self.game, wrong_logit.detach()),
-        }
+        judged = self.d_outputs(real_logit, fake_logit)
+        return loss, stats | judged | {"d_wrong": d_output_mean(self.game, wrong_logit.detach())}
 
-    def g_update(self, fakes: list, e: Tensor) -> dict[str, Tensor]:
-        discriminators = [self.modules["d1"], self.modules["d2"]]
-        for d in discriminators:
-            d.requires_grad_(False)  # gradients through D, not for D's weights
+    def g_loss(self, batch: tuple[Tensor, Tensor, Tensor], fakes: list) -> tuple[Tensor, dict]:
+        """G minimises both stages' game losses + kl_weight * KL (+ match_weight * matching)."""
+        e = batch[2].detach()
         adversarial, kl = [], torch.zeros((), device=self.device)
         match = torch.zeros((), device=self.device)
-        for d, (fake, mu, logvar) in zip(discriminators, fakes):
+        for stage, (fake, mu, logvar) in enumerate(fakes, 1):
+            d = self.modules[f"d{stage}"]
             h = d.features(fake)
             adversarial.append(self.game.g_loss(d.joint(h, e)))
             kl = kl + kl_to_standard_normal(mu, logvar)
             if self.opts["match_weight"] > 0:
                 match = match + sentence_matching_loss(d.similarity(h, e), e)
         loss = sum(adversarial) + self.opts["kl_weight"] * kl + self.opts["match_weight"] * match
-        self.update("g", loss)
-        for d in discriminators:
-            d.requires_grad_(True)
-        self.update_ema("g1")
-        self.update_ema("g2")
-        return {
-            "g_loss": loss.detach(),
+        return loss, {
             "g1_loss": adversarial[0].detach(),
             "g2_loss": adversarial[1].detach(),
             "kl": kl.detach(),

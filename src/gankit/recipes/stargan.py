@@ -7,9 +7,9 @@ one-hot c joined as planes). D(x) -> (patch realness, K domain logits) (nets.d: 
                  + rec * |G(G(x, c), c_x) - x|
                  + nce * PatchNCE(G's encoder features of G(x, c) against those of x)
                  + identity * |G(x, c_x) - x|       (asked to stay in its own domain, G copies)
-                 + structure * |MIND(G(x, c)) - MIND(x)|     (recipes/structure.py)
+                 + structure * |MIND(G(x, c)) - MIND(x)|     (gankit/losses/structure.py)
 With loss.name: wgan-gp this is the paper's WGAN-GP objective (gp weight: loss.penalty_weight).
-PatchNCE (Park et al. 2020; recipes/patchnce.py) is off by default; it needs nets.g:
+PatchNCE (Park et al. 2020; gankit/losses/patchnce.py) is off by default; it needs nets.g:
 resnet-translator, and ties each place of the output to the same place of the input, which the
 cycle alone does not (a G can pass the cycle with an output of another class).
 Targets c are drawn uniformly from the recipe's random stream. Data: any labelled image set whose
@@ -28,10 +28,9 @@ from torch import Tensor, nn
 from gankit.config import Config
 from gankit.data import BatchStream, DataSpec
 from gankit.errors import BadInput
-from gankit.losses import d_output_mean
+from gankit.losses import PatchNCE, l1_loss, structure_loss
+from gankit.nets import NETS
 from gankit.recipes.base import RECIPES
-from gankit.recipes.patchnce import PatchNCE
-from gankit.recipes.structure import structure_loss
 from gankit.recipes.translation import TranslationRecipe, evaluating
 
 
@@ -46,16 +45,15 @@ class StarGAN(TranslationRecipe):
         super().__init__(cfg, spec, device)
         k = len(self.domains)
         g, d = self.build_translator(k), self.build_critic(self.image_shape[0], k)
-        if not getattr(d, "classifies", False):
+        if not NETS.has(cfg.nets.d, "domain_head"):
             raise BadInput(
                 f'recipe stargan needs a discriminator with a domain head, not "{cfg.nets.d}": '
                 f"set nets.d to patchgan."
             )
         self.modules.update(g=g, d=d)
-        self.add_ema("g")
         g_params: nn.Module = g
         if self.opts["nce"]:
-            if not hasattr(g, "encode"):
+            if not NETS.has(cfg.nets.g, "encodes"):
                 raise BadInput(
                     f'recipe_options.nce needs an encoder to compare, which "{cfg.nets.g}" does '
                     f"not expose: set nets.g to resnet-translator, or recipe_options.nce to 0."
@@ -73,38 +71,34 @@ class StarGAN(TranslationRecipe):
     def realness(self, x: Tensor) -> Tensor:
         return self.D(x)[0]
 
-    def step(self, stream: BatchStream) -> dict[str, Tensor]:
-        n_critic = self.cfg.train.n_critic
-        for i in range(n_critic):
-            x, c_x = self.next_batch(stream)
-            c = self.targets(len(x))
-            with torch.set_grad_enabled(i == n_critic - 1):  # only the G step's fake needs a graph
-                fake = self.G(x, c)
-            stats = self.d_update(x, c_x, fake.detach())
-        return stats | self.g_update(x, c_x, c, fake)
+    def draw(self, stream: BatchStream) -> tuple[Tensor, Tensor, Tensor]:
+        """(x, its domains c_x, target domains c drawn uniformly from the run's stream)."""
+        x, c_x = self.next_batch(stream)
+        return x, c_x, self.targets(len(x))
 
-    def d_update(self, x: Tensor, c_x: Tensor, fake: Tensor) -> dict[str, Tensor]:
+    def fake(self, batch: tuple[Tensor, Tensor, Tensor]) -> Tensor:
+        return self.G(batch[0], batch[2])
+
+    def d_loss(self, batch: tuple[Tensor, Tensor, Tensor], fake: Tensor) -> tuple[Tensor, dict]:
+        """D minimises game.d_loss(D_src(x), D_src(G(x, c))) + cls * CE(D_cls(x), c_x) + GP."""
+        x, c_x, _ = batch
         (real_src, real_cls), (fake_src, _) = self.D(x), self.D(fake)
         cls = F.cross_entropy(real_cls, c_x)
         loss = self.game.d_loss(real_src, fake_src) + self.opts["cls"] * cls
         loss = loss + self.penalty_of(self.realness, x, fake)
-        self.descend("d", loss, self.D)
-        return {
-            "d_loss": loss.detach(),
-            "d_cls": cls.detach(),
-            "d_real": d_output_mean(self.game, real_src.detach()),
-            "d_fake": d_output_mean(self.game, fake_src.detach()),
-        }
+        return loss, {"d_cls": cls.detach()} | self.d_outputs(real_src, fake_src)
 
-    def g_update(self, x: Tensor, c_x: Tensor, c: Tensor, fake: Tensor) -> dict[str, Tensor]:
-        self.D.requires_grad_(False)  # gradients through D's input only
+    def g_loss(self, batch: tuple[Tensor, Tensor, Tensor], fake: Tensor) -> tuple[Tensor, dict]:
+        """G minimises the adversarial, domain and reconstruction terms (+ the content terms
+        switched on: identity, structure, nce), as in the module's docstring."""
+        x, c_x, c = batch
         src, cls_logits = self.D(fake)
         cls = F.cross_entropy(cls_logits, c)
-        rec = (self.G(fake, c_x) - x).abs().mean()
+        rec = l1_loss(self.G(fake, c_x), x)
         loss = self.game.g_loss(src) + self.opts["cls"] * cls + self.opts["rec"] * rec
         stats = {"g_cls": cls.detach(), "rec": rec.detach()}
         if self.opts["identity"]:
-            identity = (self.G(x, c_x) - x).abs().mean()
+            identity = l1_loss(self.G(x, c_x), x)
             loss = loss + self.opts["identity"] * identity
             stats["identity"] = identity.detach()
         if self.opts["structure"]:
@@ -115,10 +109,7 @@ class StarGAN(TranslationRecipe):
             nce = self.patch_nce(x, c, fake)
             loss = loss + self.opts["nce"] * nce
             stats["nce"] = nce.detach()
-        self.update("g", loss)
-        self.update_ema("g")
-        self.D.requires_grad_(True)
-        return {"g_loss": loss.detach()} | stats
+        return loss, stats
 
     def patch_nce(self, x: Tensor, c: Tensor, fake: Tensor) -> Tensor:
         """PatchNCE between G's encoding of its output and of its input, both for target c."""
@@ -129,7 +120,7 @@ class StarGAN(TranslationRecipe):
 
     def panels(self, x: Tensor, y: Tensor) -> list[Tensor]:
         """Each example to the next domain and back: input | output | reconstruction."""
-        g = self.averaged()
+        g = self.generator_net()
         c = (y + 1) % len(self.domains)
         there = g(x, c)
         return [x, there, g(there, y)]
@@ -137,6 +128,6 @@ class StarGAN(TranslationRecipe):
     @torch.no_grad()
     def translate(self, x: Tensor, to: str | None = None) -> Tensor:
         c = torch.full((len(x),), self.domain_index(to), device=x.device, dtype=torch.long)
-        g = self.averaged()
+        g = self.generator_net()
         with evaluating([g]):
             return g(x, c)

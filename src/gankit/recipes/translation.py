@@ -39,11 +39,15 @@ class Examples(nn.Module):
         self.register_buffer("x", torch.zeros(n, *shape))
         self.register_buffer("y", torch.zeros(n, dtype=torch.long))
         self.register_buffer("count", torch.zeros((), dtype=torch.long))
+        self.full: bool | None = None  # a Python copy of count > 0, so training never reads it
 
     @torch.no_grad()
     def keep(self, x: Tensor, y: Tensor | None) -> None:
-        if int(self.count) > 0:
+        if self.full is None:  # first call, after any resume restored the buffers
+            self.full = int(self.count) > 0
+        if self.full:
             return
+        self.full = True
         n = min(len(x), len(self.x))
         self.x[:n].copy_(x[:n])
         if y is not None:
@@ -58,7 +62,7 @@ class Examples(nn.Module):
 
 class TranslationRecipe(Recipe):
     """Base of the translation recipes. Subclasses set `layout` and `options`, build their
-    networks, and implement `step`, `panels` (a sample triplet) and `translate`."""
+    networks, and implement their losses, `panels` (a sample triplet) and `translate`."""
 
     layout = "paired"  # paired | unpaired | labelled
     samples_from_noise = False  # G maps an input image, so `gankit sample` has nothing to draw
@@ -81,12 +85,12 @@ class TranslationRecipe(Recipe):
     def build_translator(self, num_classes: int = 0) -> nn.Module:
         """nets.g as an image -> image generator of one domain's shape."""
         n = self.cfg.nets
-        net = nets.build(n.g, "g", self.image_shape, n.z_dim, num_classes, **n.g_options)
-        if not getattr(net, "translates", False):
+        if not nets.NETS.has(n.g, "translates"):
             raise BadInput(
                 f'recipe {self.cfg.recipe} needs an image -> image generator, not "{n.g}": '
                 f"set nets.g to unet or resnet-translator."
             )
+        net = nets.build(n.g, "g", self.image_shape, n.z_dim, num_classes, **n.g_options)
         return net.to(self.device)
 
     def build_critic(self, channels: int, num_classes: int = 0) -> nn.Module:
@@ -105,11 +109,12 @@ class TranslationRecipe(Recipe):
         self.examples.keep(x, y)
         return x, y
 
-    def descend(self, name: str, loss: Tensor, critic: nn.Module | None = None) -> None:
-        """One optimiser step; weight clipping (wgan) on `critic` after a D step."""
-        self.update(name, loss)
-        if critic is not None and self.penalty.constraint is not None:
-            self.penalty.constraint(critic, self.cfg.loss.clip)
+    def draw(self, stream: BatchStream) -> tuple[Tensor, Tensor | None]:
+        return self.next_batch(stream)
+
+    def after_restore(self) -> None:
+        super().after_restore()
+        self.examples.full = None
 
     # -- using ------------------------------------------------------------------------------
     def panels(self, x: Tensor, y: Tensor) -> list[Tensor]:

@@ -11,15 +11,13 @@ decoder tends to ignore z and draw blurred averages.
 
 from __future__ import annotations
 
-import inspect
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gankit import nets
 from gankit.config import Config
-from gankit.data import BatchStream, DataSpec
+from gankit.data import DataSpec
 from gankit.errors import BadInput
 from gankit.nets import NETS
 from gankit.recipes.base import RECIPES, Recipe, read_options
@@ -62,6 +60,9 @@ class VAE(Recipe):
     """
 
     options: dict = {}  # none: a recipe_options key is a mistake, not silently ignored
+    critic = None  # no adversary: the engine runs G's phase alone
+    generator = "vae"  # one optimiser over decoder and encoder
+    log_phase_losses = False  # its losses are logged by name: recon_loss, kl_loss, elbo
 
     def __init__(self, cfg: Config, spec: DataSpec, device: torch.device) -> None:
         super().__init__(cfg, spec, device)
@@ -70,7 +71,6 @@ class VAE(Recipe):
         g, encoder = self.build_net("g"), self.build_encoder()
         self.modules.update(g=g, encoder=encoder)
         self.optimizers["vae"] = self.optimizer(nn.ModuleList([g, encoder]), cfg.optim.lr_g)
-        self.add_ema()
         self.G, self.E = self.wrap(g), self.wrap(encoder)
 
     def build_encoder(self) -> Encoder:
@@ -79,16 +79,19 @@ class VAE(Recipe):
         body = nets.build(n.d, "d", shape, n.z_dim, k, conditioning="classes", **n.d_options)
         return Encoder(body).to(self.device)
 
-    def step(self, stream: BatchStream) -> dict[str, Tensor]:
-        x, _ = stream.next()
-        mu, logvar = self.E(x)
-        z = reparameterise(mu, logvar, self.noise(len(x)))
-        recon = bernoulli_nll(self.G(z), x).mean()
+    def fake(self, batch: tuple[Tensor, Tensor | None]) -> tuple[Tensor, Tensor, Tensor]:
+        """(x_hat, mu, logvar): the decoder's output for z ~ q(z|x)."""
+        mu, logvar = self.E(batch[0])
+        z = reparameterise(mu, logvar, self.noise(len(mu)))
+        return self.G(z), mu, logvar
+
+    def g_loss(self, batch: tuple[Tensor, Tensor | None], fake: tuple) -> tuple[Tensor, dict]:
+        """The VAE minimises -ELBO = E_q[-log p(x|z)] + KL(q(z|x) || N(0, I))."""
+        x_hat, mu, logvar = fake
+        recon = bernoulli_nll(x_hat, batch[0]).mean()
         kl = kl_to_standard_normal(mu, logvar).mean()
-        self.update("vae", recon + kl)
-        self.update_ema()
         # *_loss: the report draws them with the other runs' losses
-        return {
+        return recon + kl, {
             "recon_loss": recon.detach(),
             "kl_loss": kl.detach(),
             "elbo": -(recon + kl).detach(),
@@ -97,7 +100,7 @@ class VAE(Recipe):
 
 def has_class_head(net: str) -> bool:
     """Whether a registered network can be built as a D with K class logits."""
-    return "conditioning" in inspect.signature(NETS.get(net)).parameters
+    return NETS.has(net, "class_head")
 
 
 def check_vae_config(cfg: Config, spec: DataSpec) -> None:

@@ -222,3 +222,23 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def restore_modules(recipe: Any, tensors: dict[str, torch.Tensor]) -> None:
+    """Load a checkpoint's module tensors into a built recipe's modules (an EMA copy missing
+    from the checkpoint starts as its live network)."""
+    averaged = {average: live for live, average in recipe.ema_pairs()}
+    for name, module in recipe.modules.items():
+        prefix = f"module.{name}."
+        weights = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+        if name in averaged and not weights:  # EMA switched on for a resumed run
+            module.load_state_dict(recipe.modules[averaged[name]].state_dict())
+            continue
+        try:
+            module.load_state_dict(weights)
+        except RuntimeError as e:
+            raise BadInput(
+                f"checkpoint does not fit network {name} as configured "
+                f"({str(e).splitlines()[0]}): keep nets.* as the run had them."
+            ) from None
+    recipe.after_restore()

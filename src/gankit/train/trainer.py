@@ -17,15 +17,18 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from gankit import config, data
+from gankit import config, data, recipes
 from gankit.config import Config
+from gankit.core import distributed
+from gankit.core.device import pick_device
 from gankit.data import BatchStream, DataSpec
-from gankit.diagnostics.doctor import Doctor  # issue 8: the training doctor
+from gankit.diagnostics.doctor import Doctor
 from gankit.errors import BadInput
-from gankit.recipes import RECIPES, Recipe
-from gankit.train import checkpoint, distributed, resume_policy
+from gankit.recipes import Recipe
+from gankit.train import checkpoint, resume_policy
 from gankit.train.resume_policy import ResumePlan
 from gankit.train.runlog import RunLog
+from gankit.train.step import NonFiniteRecord, Stats, read_all
 from gankit.train.threads import setup_threads
 from gankit.viz.report import write_report
 from gankit.viz.samples import save_samples
@@ -35,17 +38,8 @@ class TrainingError(RuntimeError):
     """Training cannot go on (e.g. the losses became NaN); earlier checkpoints are kept."""
 
 
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise BadInput(f'train.device "{name}" asked for, but no CUDA GPU is visible: use "cpu".')
-    return torch.device(name)
-
-
 def build_recipe(cfg: Config, spec: DataSpec, device: torch.device) -> Recipe:
-    torch.manual_seed(cfg.train.seed)  # network initialisation
-    recipe = RECIPES.get(cfg.recipe)(cfg, spec, device)
+    recipe = recipes.build(cfg, spec, device)
     resume_policy.tag_learning_rates(recipe.optimizers)  # so a resume sees a changed lr
     return recipe
 
@@ -78,7 +72,7 @@ def train(cfg: Config, out: Path, resume: ResumePlan | None = None) -> dict[str,
         if resume:
             resume.record(out, step)
     log = RunLog(out, step if resume else None, cfg.train.loggers) if lead else None
-    doctor = Doctor(cfg, ds, out, step) if lead else None  # issue 8: the training doctor
+    doctor = Doctor(cfg, ds, out, step) if lead else None
     start_step = step
     fixed = fixed_noise(recipe, cfg.train.seed, 1000 if ds.kind == "points" else 64)
     real_points = ds.to_model_range(ds.x[:2000]) if ds.kind == "points" else None
@@ -100,15 +94,17 @@ def train(cfg: Config, out: Path, resume: ResumePlan | None = None) -> dict[str,
     )
     start, last_log, last_step = time.perf_counter(), time.perf_counter(), step
     rollbacks = 0
+    guard = NonFiniteRecord(device, step)
     while step < t.steps:
         if cfg.optim.decay_from is not None:
             progress = run_progress(step, time_s + time.perf_counter() - start, t)
             decay_learning_rates(recipe, progress, cfg.optim.decay_from)
-        with torch.autocast(device.type, torch.bfloat16, enabled=t.amp):
-            stats = recipe.step(stream)
+        stats = train_step(recipe, stream, guard, t.amp)
+        # rollback acts on the step that went wrong, so it reads each step's stats (a host sync)
         if t.on_nonfinite == "rollback" and not finite_everywhere(stats):
             rollbacks += 1
             step = rollback(recipe, stream, out, step, rollbacks, fresh_upto)
+            guard.reset(step)
             if log:
                 log.rewind(step)
             bar.reset(t.steps)
@@ -121,23 +117,31 @@ def train(cfg: Config, out: Path, resume: ResumePlan | None = None) -> dict[str,
         if step % t.log_every == 0 or step == t.steps or out_of_time:
             stats = distributed.mean_over_ranks(stats)  # every rank takes part
             now = time.perf_counter()
-            record = {"step": step, "time_s": round(time_s + elapsed, 3)}
-            record |= {k: float(v) for k, v in stats.items()}
+            # one transfer reads the step's stats, the non-finite record and the skip count
+            values = read_all(
+                stats | {"first_bad": guard.first_bad, "skipped": recipe.skipped_updates}
+            )
+            first_bad, skipped = int(values.pop("first_bad")), int(values.pop("skipped"))
+            record = {"step": step, "time_s": round(time_s + elapsed, 3)} | values
             record["steps_per_s"] = round((step - last_step) / max(now - last_log, 1e-9), 3)
             last_log, last_step = now, step
-            record |= doctor.observe(step, record, recipe) if doctor else {}  # issue 8: doctor
+            record |= doctor.observe(step, record, recipe) if doctor else {}
             if t.on_nonfinite == "skip":
-                record["skipped_updates"] = recipe.skipped_updates
+                record["skipped_updates"] = skipped
                 record = {k: v if _finite(v) else None for k, v in record.items()}
-            check_finite(record, step, out)
+            elif t.on_nonfinite == "stop":
+                stop_if_nonfinite(first_bad, record, out)
             if log:
                 log.write(record)
             bar.set_postfix(progress_fields(record))
+        checkpoint_due = step % t.checkpoint_every == 0 and step != t.steps and not out_of_time
+        if t.on_nonfinite == "stop" and (step % t.sample_every == 0 or checkpoint_due):
+            stop_if_nonfinite(int(guard.first_bad), {}, out)  # before anything is saved
         if lead and cfg.eval.every and step % cfg.eval.every == 0 and step != t.steps:
             log.write({"step": step, "time_s": round(time_s + elapsed, 3)} | evaluate(recipe, cfg))
         if lead and step % t.sample_every == 0:
             save_pictures(step)
-        if lead and step % t.checkpoint_every == 0 and step != t.steps and not out_of_time:
+        if lead and checkpoint_due:
             save_checkpoint(recipe, stream, out, step, time_s + elapsed, ds.spec)
         if out_of_time:
             break
@@ -156,6 +160,15 @@ def train(cfg: Config, out: Path, resume: ResumePlan | None = None) -> dict[str,
         result["report"] = write_report(out)
     distributed.shutdown()
     return result
+
+
+def train_step(recipe: Recipe, stream: BatchStream, guard: NonFiniteRecord, amp: bool) -> Stats:
+    """One training step and its non-finite check, with no host sync (the stats stay on the
+    device until a log boundary reads them)."""
+    with torch.autocast(recipe.device.type, torch.bfloat16, enabled=amp):
+        stats = recipe.step(stream)
+    guard.observe(stats)
+    return stats
 
 
 def finite_everywhere(stats: dict[str, torch.Tensor]) -> bool:
@@ -193,14 +206,23 @@ def _finite(value: Any) -> bool:
     return not isinstance(value, float) or math.isfinite(value)
 
 
-def check_finite(record: dict[str, Any], step: int, out: Path) -> None:
-    """train.on_nonfinite "stop": end the run, before any non-finite weight is saved."""
+def stop_if_nonfinite(first_bad: int, record: dict[str, Any], out: Path) -> None:
+    """train.on_nonfinite "stop": end the run at a boundary, before anything after the first
+    non-finite step (`first_bad`, -1 for none) is saved; `record` names what is non-finite now."""
+    if first_bad < 0:
+        return
     bad = [k for k, v in record.items() if not _finite(v)]
-    if bad:
-        raise TrainingError(
-            f"{', '.join(bad)} became non-finite at step {step}: lower optim.lr_d / optim.lr_g or "
-            f"add a penalty; the checkpoints in {out / 'checkpoints'} are from before and intact."
-        )
+    what = ", ".join(bad) if bad else "the losses"
+    kept = checkpoint.list_steps(out / "checkpoints")
+    where = (
+        f"the checkpoints in {out / 'checkpoints'} are from before and intact"
+        if kept
+        else "the run has no checkpoint yet, so nothing of it is kept"
+    )
+    raise TrainingError(
+        f"{what} became non-finite at step {first_bad}: stopped, the weights after it were not "
+        f"saved; {where}. Lower optim.lr_d / optim.lr_g or add a penalty."
+    )
 
 
 MAX_ROLLBACKS = 3
@@ -281,22 +303,6 @@ def save_checkpoint(
     checkpoint.save(out / "checkpoints", step, tensors, state, recipe.cfg.train.keep_checkpoints)
 
 
-def restore_modules(recipe: Recipe, tensors: dict[str, torch.Tensor]) -> None:
-    for name, module in recipe.modules.items():
-        prefix = f"module.{name}."
-        weights = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
-        if name.endswith("_ema") and not weights:  # EMA switched on for a resumed run
-            module.load_state_dict(recipe.modules[name.removesuffix("_ema")].state_dict())
-            continue
-        try:
-            module.load_state_dict(weights)
-        except RuntimeError as e:
-            raise BadInput(
-                f"checkpoint does not fit network {name} as configured "
-                f"({str(e).splitlines()[0]}): keep nets.* as the run had them."
-            ) from None
-
-
 def restore(
     recipe: Recipe, stream: BatchStream, folder: Path, fresh_optimizers_upto: float = -1
 ) -> tuple[int, float]:
@@ -306,7 +312,7 @@ def restore(
     `fresh_optimizers_upto` (a --reset-optimizer resume: its state is another optimiser's).
     """
     tensors, state, _ = checkpoint.load_latest(folder)
-    restore_modules(recipe, tensors)
+    checkpoint.restore_modules(recipe, tensors)
     fresh = int(state["step"]) <= fresh_optimizers_upto
     if fresh:
         tqdm.write(f"gankit: optimisers start afresh at step {state['step']}.", file=sys.stderr)

@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import torch
 from PIL import Image, ImageDraw, ImageFont
 from torch import Tensor
+
+from gankit.core.images import to_uint8
 
 MIN_TILE = 96  # each image is upscaled by an integer factor to at least this many pixels
 GAP = 4  # white pixels between tiles and around the grid
@@ -30,7 +31,7 @@ def readable_grid(
 ) -> Image.Image:
     """Images in [-1, 1] (N, C, H, W) as an RGB page: `nrow` tiles a row, each upscaled by
     scale_for(H); labels (one per image, may hold line breaks) under the tiles, a title above."""
-    x = ((images.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    x = to_uint8(images.detach().cpu())
     n, _, h, w = x.shape
     f = scale_for(max(h, w))
     x = x.repeat_interleave(f, 2).repeat_interleave(f, 3)  # nearest-neighbour upscale

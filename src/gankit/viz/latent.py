@@ -16,7 +16,8 @@ import torch
 from torch import Tensor, nn
 
 from gankit import data
-from gankit.api import LoadedRun, to_uint8
+from gankit.api import LoadedRun
+from gankit.core.images import to_uint8
 from gankit.errors import BadInput
 from gankit.metrics.evaluator import Evaluator
 from gankit.recipes.translation import evaluating
@@ -131,7 +132,7 @@ def invert(
 ) -> tuple[Tensor, Tensor]:
     """z* = argmin_z ||G(z) - x||^2 by Adam from a random start; returns (z*, per-item MSE)."""
     need_latent_generator(run, "inversion", images=False)
-    g_net = run.recipe.modules["g_ema" if "g_ema" in run.recipe.modules else "g"]
+    g_net = run.generator()
     z = latents(run, len(x), seed).requires_grad_(True)
     x = x.to(z.device)
     opt = torch.optim.Adam([z], lr=lr)

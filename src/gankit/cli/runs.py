@@ -1,59 +1,13 @@
-"""The `gankit` command: parse, call gankit.api, print. Exit 0 ok, 2 bad input, 1 anything else."""
+"""The commands on run directories: train, resume, sample, classify, export, push, list."""
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
-import sys
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from gankit import __version__, strict_json
-from gankit.errors import BadInput, printable
-
-
-class Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Shows defaults and keeps the examples' line breaks."""
-
-    def _get_help_string(self, action: argparse.Action) -> str:
-        # No "(default: None)" on required options, nor a second default where the help has one.
-        text = action.help or ""
-        if action.required or action.default in (None, []) or "default" in text:
-            return text
-        return super()._get_help_string(action)
-
-
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
-
-
-def command(name: str, help: str, example: str) -> Callable:
-    """Register a subcommand: `setup(parser)` adds its arguments, and returns its runner."""
-
-    def add(setup: Callable[[argparse.ArgumentParser], Callable[[argparse.Namespace], int]]):
-        COMMANDS[name] = (help, example, setup)
-        return setup
-
-    return add
-
-
-def add_overrides(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config key, e.g. train.steps=500 (repeatable)",
-    )
-
-
-def add_ema_switch(p: argparse.ArgumentParser, verb: str) -> None:
-    p.add_argument(
-        "--ema",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help=f"{verb} the EMA generator when the run has one",
-    )
+from gankit import strict_json
+from gankit.cli.base import add_overrides, command, ema_switch
 
 
 @command(
@@ -144,8 +98,8 @@ def _sample(p: argparse.ArgumentParser):
         help="conditional runs: a class index or name (e.g. 9 or 'Ankle boot') (default: a "
         "balanced spread of all classes)",
     )
-    add_ema_switch(p, "use")
-    p.add_argument(  # issue 6
+    ema_switch(p, "use")
+    p.add_argument(
         "--truncation",
         type=float,
         default=1.0,
@@ -218,7 +172,7 @@ def _export(p: argparse.ArgumentParser):
         action="store_true",
         help="run the ONNX / .pt2 files against PyTorch and print the largest difference",
     )
-    add_ema_switch(p, "export")
+    ema_switch(p, "export")
 
     def run(a: argparse.Namespace) -> int:
         from gankit import export
@@ -245,7 +199,7 @@ def _push(p: argparse.ArgumentParser):
     p.add_argument("run", help="run directory")
     p.add_argument("--repo", required=True, help="Hub model repository, user/name")
     p.add_argument("--private", action="store_true", help="create the repository as private")
-    add_ema_switch(p, "upload")
+    ema_switch(p, "upload")
 
     def run(a: argparse.Namespace) -> int:
         from gankit.hub import push
@@ -281,64 +235,3 @@ def _finished(result: dict) -> int:
     if result.get("metrics"):
         print(f"  metrics: {strict_json.dumps(result['metrics'])}")
     return 0
-
-
-# Modules that register more commands with @command (kept light: heavy imports inside run()).
-PLUGINS = (
-    "gankit.metrics.commands",  # eval, stats, evaluator
-    "gankit.lab.commands",  # lab, latent
-    "gankit.translate",  # translate
-    "gankit.upscale",  # upscale (super-resolution)
-    "gankit.generate",  # generate
-    "gankit.playground.commands",  # playground
-)
-
-
-def parser() -> argparse.ArgumentParser:
-    for module in PLUGINS:
-        importlib.import_module(module)
-    top = argparse.ArgumentParser(
-        prog="gankit",
-        formatter_class=Help,
-        description="Train, evaluate and understand GANs.",
-        epilog="example:\n  gankit train configs/quickstart.yaml\n  gankit list",
-    )
-    top.add_argument("--version", action="version", version=f"gankit {__version__}")
-    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (help_text, example, setup) in COMMANDS.items():
-        p = sub.add_parser(
-            name,
-            help=help_text,
-            description=help_text,
-            formatter_class=Help,
-            epilog=f"example:\n  {example}",
-        )
-        p.set_defaults(handler=setup(p))
-    return top
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    try:
-        return args.handler(args)
-    except BadInput as e:
-        print(f"gankit: error: {one_line(e)}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(
-            "gankit: interrupted; resume from the last checkpoint with `gankit resume`.",
-            file=sys.stderr,
-        )
-        return 130
-    except Exception as e:  # anything unforeseen: one line, and the traceback on request
-        from gankit.train import TrainingError
-
-        if isinstance(e, (TrainingError, OSError)):
-            print(f"gankit: error: {one_line(e)}", file=sys.stderr)
-            return 1
-        raise
-
-
-def one_line(error: Exception) -> str:
-    """The error's message on one line (see errors.printable)."""
-    return printable(str(error))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from gankit.cli import command
+from gankit.cli.base import command
 
 
 @command(

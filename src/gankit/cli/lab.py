@@ -7,7 +7,7 @@ import json
 
 import yaml
 
-from gankit.cli import command
+from gankit.cli.base import command
 from gankit.errors import BadInput
 
 LAB_NAMES = (

@@ -1,6 +1,5 @@
-"""CLI commands of the metrics package: `gankit eval`, `gankit stats`, `gankit evaluator train`.
+"""The evaluation commands: `gankit eval`, `gankit stats`, `gankit evaluator train`.
 
-Registered into gankit.cli's table by importing this module (the last line of cli.py).
 Everything heavy is imported inside the runners, so `gankit --help` stays fast.
 """
 
@@ -12,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from gankit import files, strict_json
-from gankit.cli import add_ema_switch, command
+from gankit.cli.base import command, ema_switch
 from gankit.errors import BadInput, printable
 
 METRIC_NAMES = ["fid", "kid", "is", "precision_recall", "density_coverage", "classes", "modes"]
@@ -42,7 +41,7 @@ def _eval(p: argparse.ArgumentParser):
         help="score FID against a stats file (gankit stats, pytorch-fid, TTUR) instead of the "
         "dataset; the extractor and resize are then the file's unless given",
     )
-    add_ema_switch(p, "score")
+    ema_switch(p, "score")
 
     def run(a: argparse.Namespace) -> int:
         target = Path(a.target)
@@ -69,10 +68,16 @@ def _eval_run(run: Path, a: argparse.Namespace) -> dict[str, Any]:
     data_cfg = (
         None if a.dataset in (None, loaded.cfg.data.name) else _data_cfg(a, loaded.cfg.data.size)
     )
-    if not a.ema:
-        loaded.recipe.modules.pop("g_ema", None)  # generate() then falls back to the live G
     result = api.evaluate(
-        loaded, a.n, a.metrics, a.seed, data_cfg, a.extractor, a.inception_weights, a.resize
+        loaded,
+        a.n,
+        a.metrics,
+        a.seed,
+        data_cfg,
+        a.extractor,
+        a.inception_weights,
+        a.resize,
+        ema=a.ema,
     )
     return {"step": loaded.step} | result
 
@@ -168,7 +173,7 @@ def _stats(p: argparse.ArgumentParser):
         "--extractor", choices=["own", "inception"], default="own", help="feature extractor"
     )
     _inception_options(p)
-    add_ema_switch(p, "sample")
+    ema_switch(p, "sample")
 
     def run(a: argparse.Namespace) -> int:
         from gankit.metrics import stats
@@ -193,10 +198,8 @@ def _source_stats(source: Path, a: argparse.Namespace, kind: str, resize: str | 
         from gankit.metrics.evaluate import generate
 
         loaded = api.load(source)
-        if not a.ema:
-            loaded.recipe.modules.pop("g_ema", None)
         seed = loaded.cfg.train.seed if a.seed is None else a.seed
-        images = generate(loaded.recipe, a.n or loaded.cfg.eval.n, seed)
+        images = generate(loaded.recipe, a.n or loaded.cfg.eval.n, seed, ema=a.ema)
         return stats.of_images(
             images, kind, loaded.cfg.data, a.inception_weights, resize, str(source), seed
         )

@@ -7,7 +7,7 @@ log(1 - sigmoid(t)) = -softplus(t) stay finite where the probabilities would rou
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -24,6 +24,9 @@ class Game:
     g_loss: Callable[[Tensor], Tensor]  # D(G(z)) -> scalar G minimises
     probabilistic: bool  # D's output is the logit of P(real); D(x) is reported as sigmoid
     default_penalty: str | None = None  # what loss.penalty "auto" means for this game
+    # D's loss with real target 1 - s (one-sided label smoothing); None: the game has no target
+    d_loss_at: Callable[[Tensor, Tensor, float], Tensor] | None = None
+    saturates: bool = False  # G's loss flattens where D wins (the original minimax game)
 
     def __post_init__(self) -> None:
         # Losses are computed in float32 even when the networks run under bf16 autocast.
@@ -31,31 +34,63 @@ class Game:
         object.__setattr__(self, "d_loss", lambda real, fake: d_loss(real.float(), fake.float()))
         object.__setattr__(self, "g_loss", lambda fake: g_loss(fake.float()))
 
+    def with_label_smoothing(self, s: float) -> Game:
+        """This game with D's real target 1 - s (fakes keep theirs); s = 0 is the game itself."""
+        if not s:
+            return self
+        if self.d_loss_at is None:
+            raise ValueError("this game has no real target to smooth")
+        at = self.d_loss_at
+        return replace(self, d_loss=lambda real, fake: at(real, fake, 1 - s))
+
 
 def bce_d_loss(real: Tensor, fake: Tensor) -> Tensor:
     """-E[log D(x)] - E[log(1 - D(G(z)))]: D as a real/fake classifier."""
     return F.softplus(-real).mean() + F.softplus(fake).mean()
 
 
+def bce_d_loss_at(real: Tensor, fake: Tensor, target: float) -> Tensor:
+    """Cross-entropy with real target t on a logit: t softplus(-l) + (1 - t) softplus(l)."""
+    real_term = target * F.softplus(-real) + (1 - target) * F.softplus(real)
+    return real_term.mean() + F.softplus(fake).mean()
+
+
+def lsgan_d_loss_at(real: Tensor, fake: Tensor, target: float) -> Tensor:
+    """0.5 E[(D(x) - t)^2] + 0.5 E[D(G(z))^2]: least squares with real target t."""
+    return 0.5 * ((real - target) ** 2).mean() + 0.5 * (fake**2).mean()
+
+
 @LOSSES.register("minimax")
 def minimax() -> Game:
     """The original game: G minimises E[log(1 - D(G(z)))] (saturates when D wins)."""
-    return Game(bce_d_loss, lambda fake: -F.softplus(fake).mean(), probabilistic=True)
+    return Game(
+        bce_d_loss,
+        lambda fake: -F.softplus(fake).mean(),
+        probabilistic=True,
+        d_loss_at=bce_d_loss_at,
+        saturates=True,
+    )
 
 
 @LOSSES.register("non-saturating")
 def non_saturating() -> Game:
     """G minimises -E[log D(G(z))]: strong gradients early in training (Goodfellow et al.)."""
-    return Game(bce_d_loss, lambda fake: F.softplus(-fake).mean(), probabilistic=True)
+    return Game(
+        bce_d_loss,
+        lambda fake: F.softplus(-fake).mean(),
+        probabilistic=True,
+        d_loss_at=bce_d_loss_at,
+    )
 
 
 @LOSSES.register("lsgan")
 def lsgan() -> Game:
     """Least squares (Mao et al.): D -> 1 on real, 0 on fake; G pulls D(G(z)) to 1."""
     return Game(
-        lambda real, fake: 0.5 * ((real - 1) ** 2).mean() + 0.5 * (fake**2).mean(),
+        lambda real, fake: lsgan_d_loss_at(real, fake, 1.0),
         lambda fake: 0.5 * ((fake - 1) ** 2).mean(),
         probabilistic=False,
+        d_loss_at=lsgan_d_loss_at,
     )
 
 

@@ -1,0 +1,49 @@
+"""What every command module shares: the command table, the help layout and common flags."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+
+class Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Shows defaults and keeps the examples' line breaks."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        # No "(default: None)" on required options, nor a second default where the help has one.
+        text = action.help or ""
+        if action.required or action.default in (None, []) or "default" in text:
+            return text
+        return super()._get_help_string(action)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+
+def command(name: str, help: str, example: str) -> Callable:
+    """Register a subcommand: `setup(parser)` adds its arguments, and returns its runner."""
+
+    def add(setup: Callable[[argparse.ArgumentParser], Callable[[argparse.Namespace], int]]):
+        COMMANDS[name] = (help, example, setup)
+        return setup
+
+    return add
+
+
+def add_overrides(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key, e.g. train.steps=500 (repeatable)",
+    )
+
+
+def ema_switch(p: argparse.ArgumentParser, verb: str) -> None:
+    p.add_argument(
+        "--ema",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help=f"{verb} the EMA generator when the run has one",
+    )
