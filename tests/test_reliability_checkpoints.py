@@ -13,6 +13,7 @@ import pytest
 import torch
 from conftest import error_lines, tiny_ring
 
+from gankit import files
 from gankit.cli import main
 from gankit.errors import BadInput
 from gankit.train import checkpoint
@@ -42,7 +43,7 @@ def fill_disk(monkeypatch, target: object, name: str, hits: Callable[..., bool])
 
 # What fills the disk: the weights file, the JSON state, or the final rename.
 FAULTS = {
-    "weights": (checkpoint, "save_file", lambda tensors, path: True),
+    "weights": (files, "save_tensors", lambda tensors, path: True),
     "state": (Path, "write_text", lambda path, text: path.name == "state.json"),
     "rename": (checkpoint.os, "replace", lambda src, dst: Path(dst).name.startswith("step-")),
 }
@@ -80,7 +81,7 @@ def test_save_error_names_the_cause_for_other_os_errors(tmp_path, monkeypatch):
     def denied(*args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(checkpoint, "save_file", denied)
+    monkeypatch.setattr(files, "save_tensors", denied)
     with pytest.raises(OSError, match="Permission denied.*intact: make it writable") as e:
         checkpoint.save(tmp_path, 1, {"w": torch.zeros(2)}, {}, keep=2)
     assert e.value.errno == errno.EACCES

@@ -107,3 +107,15 @@ def test_resuming_a_run_with_no_checkpoint_trains_from_step_0(trained, tmp_path,
     assert main(["resume", str(run), "--set", "train.steps=10"]) == 0
     assert "no checkpoint yet: training from step 0" in capsys.readouterr().err
     assert checkpoint.list_steps(run / "checkpoints")[-1].name == "step-00000010"
+
+
+def test_a_state_from_before_state_checksums_still_resumes(trained, tmp_path, capsys):
+    """An older gankit wrote no state checksum: the run resumes, with one line saying so."""
+    run = tmp_path / "run"
+    shutil.copytree(trained, run)
+    for ckpt in checkpoint.list_steps(run / "checkpoints"):
+        edit(ckpt, lambda s: s.pop("state_sha256") and None, reseal=False)
+    newest = checkpoint.list_steps(run / "checkpoints")[-1]
+    state = checkpoint.verify(newest)
+    assert state["step"] == int(newest.name.removeprefix("step-"))
+    assert "has no state checksum" in capsys.readouterr().err

@@ -62,6 +62,14 @@ def follow_umask(path: str | Path) -> None:
     os.chmod(path, 0o666 & ~mask)
 
 
+def save_tensors(tensors: dict, path: str | Path) -> None:
+    """safetensors' save_file, then the user's umask on the file (save_file writes 0600)."""
+    from safetensors.torch import save_file
+
+    save_file(tensors, str(path))
+    follow_umask(path)
+
+
 def sha256_file(path: str | Path) -> str:
     """The SHA-256 of a file's bytes, read in 1 MiB blocks."""
     h = hashlib.sha256()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch import nn
 
 from gankit import files, nets
@@ -68,8 +68,7 @@ class Generator(nn.Module):
         folder.mkdir(parents=True, exist_ok=True)
         config, weights = folder / CONFIG, folder / WEIGHTS
         files.write_text_atomic(config, json.dumps(self.config, indent=2))
-        save_file({k: v.contiguous() for k, v in self.state_dict().items()}, weights)
-        files.follow_umask(weights)  # safetensors writes 0600
+        files.save_tensors({k: v.contiguous() for k, v in self.state_dict().items()}, weights)
         return {"config": config, "weights": weights}
 
     @classmethod

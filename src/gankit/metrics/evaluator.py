@@ -20,11 +20,11 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch import Tensor, nn
 from tqdm import tqdm
 
-from gankit import data
+from gankit import data, files
 from gankit.config import DataConfig
 from gankit.core.images import from_uint8
 from gankit.errors import BadInput
@@ -263,7 +263,7 @@ def _save(net: Classifier, meta: dict[str, Any]) -> dict[str, Any]:
     folder().mkdir(parents=True, exist_ok=True)
     weights = folder() / f"{meta['key']}.safetensors"
     tmp = weights.with_suffix(f".part{os.getpid()}")  # concurrent writers never collide
-    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(tmp))
+    files.save_tensors({k: v.contiguous() for k, v in net.state_dict().items()}, tmp)
     tmp.replace(weights)
     meta = meta | {"sha256": sha256_file(weights), "weights": weights.name}
     (folder() / f"{meta['key']}.json").write_text(json.dumps(meta, indent=2) + "\n")

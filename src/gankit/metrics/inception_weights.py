@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from gankit import files
 from gankit.errors import BadInput
 from gankit.files import sha256_file
 from gankit.metrics.cache import cache_root
@@ -60,12 +61,10 @@ def converted_fid_helper() -> Path:
             f"{src} is missing or not the FID Inception file this gankit knows (SHA-256 "
             f"{FID_HELPER_SHA256[:12]}...): reinstall with {INSTALL}."
         )
-    from safetensors.torch import save_file
-
     state = convert_fid_helper(src)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(f".part{os.getpid()}")  # a half-written file is never picked up
-    save_file(state, str(tmp))
+    files.save_tensors(state, tmp)
     tmp.replace(out)
     return out
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch import Tensor
 
-from gankit import data
+from gankit import data, files
 from gankit.config import DataConfig
 from gankit.metrics.cache import cache_root
 
@@ -57,6 +57,6 @@ def real_features(
         tensors["labels"] = labels.contiguous()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".part{os.getpid()}")  # concurrent writers never collide
-    save_file(tensors, str(tmp))
+    files.save_tensors(tensors, tmp)
     tmp.replace(path)
     return RealFeatures(features, probs, labels)

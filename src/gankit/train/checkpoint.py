@@ -24,9 +24,9 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
-from gankit import __version__
+from gankit import __version__, files
 from gankit.errors import BadInput
 from gankit.files import fix_for, sha256_file
 
@@ -44,7 +44,9 @@ def save(
     remove_partial_writes(folder)
     try:
         tmp.mkdir()
-        save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, tmp / WEIGHTS)
+        files.save_tensors(
+            {k: v.detach().cpu().contiguous() for k, v in tensors.items()}, tmp / WEIGHTS
+        )
         state = {**state, "step": step, "gankit": __version__, "sha256": sha256_file(tmp / WEIGHTS)}
         (tmp / STATE).write_text(json.dumps(seal(state)))
         for f in (tmp / WEIGHTS, tmp / STATE, tmp):
@@ -138,7 +140,16 @@ def verify(path: Path) -> dict[str, Any]:
         state = json.loads(state_file.read_text())
     except (OSError, ValueError, RecursionError) as e:
         raise BadInput(f"checkpoint {state_file} is unreadable ({type(e).__name__})") from None
-    if not isinstance(state, dict) or state.get("state_sha256") != _digest(state):
+    if not isinstance(state, dict):
+        raise BadInput(f"checkpoint {state_file} is damaged or edited (not a JSON object)")
+    if "state_sha256" not in state:
+        # Written before states carried their own checksum. Anyone can recompute that checksum,
+        # so it guards against damage, not forgery; what guards a state are the checks below
+        # (its step is its folder's, every field has its type, the weights match their hash),
+        # and an older run stays resumable.
+        print(f"gankit: {state_file} has no state checksum (an older gankit wrote it): "
+              "trusting its weights' checksum and its step.", file=sys.stderr)  # fmt: skip
+    elif state["state_sha256"] != _digest(state):
         raise BadInput(f"checkpoint {state_file} is damaged or edited (state checksum mismatch)")
     step = state.get("step")
     if type(step) is not int or path.name != f"step-{step:08d}":
