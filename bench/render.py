@@ -312,13 +312,6 @@ def time_to_quality_table() -> str:
     return section(recs, header, rows, subs)
 
 
-def long_run_table() -> str:
-    recs = current("dcgan-time-to-quality")
-    rows = [[num(r["time_s"], 4), num(r["step"]), num(r["fid"]), num(r["class_kl"])] for r in recs]
-    rows.append(["floor", "-", num(recs[-1]["fid_floor"]), num(recs[-1]["class_kl_floor"])])
-    return section(recs, ["training time (s)", "G steps", "FID", "class KL"], rows)
-
-
 def eval_cost_table() -> str:
     cost, evs = current("eval-cost"), current("evaluators")
     a = section(
@@ -637,7 +630,6 @@ TABLES: dict[str, Callable[[], str]] = {
     "srgan": srgan_table,
     "colourise": colourise_table,
     "time_to_quality": time_to_quality_table,
-    "long_run": long_run_table,
     "eval_cost": eval_cost_table,
     "toys": toys_table,
     "toys_games": toys_games_table,
