@@ -70,6 +70,13 @@ def steps(full: bool) -> dict[str, list[list[str]]]:
         ],
         "vae": [[PY, "bench/vae_vs_gan.py", "--steps", "3" if q else "400",
                  "--n", "200" if q else "2000"]],
+        # at the page's size only: minutes of Inception embedding, or a tree to compare with
+        "families": [] if q else [[PY, "bench/families.py", "--only", f, "--steps", "200",
+                                   "--n", "2000", "--record"]
+                                  for f in ("lapgan", "sr-fashion-x4", "sr-fashion-x2",
+                                            "sr-photos-x4", "colourise")],
+        "fid-inception": [] if q else [[PY, "bench/fid_inception.py", "--dataset",
+                                        "fashion-mnist", "--n", "2100", "--threads", "1"]],
         # on a GPU, bench/gpu.py is run by itself (no --device cpu); here its code runs tiny
         "gpu": [[PY, "bench/gpu.py", "--device", "cpu", "--tiny", "--out", "RUNS/gpu"]] * q,
     }  # fmt: skip
