@@ -1,5 +1,5 @@
 # `make demo` and `make test` are the two commands of the README: each sets up .venv first.
-.PHONY: setup demo test lint bench-quick
+.PHONY: setup demo test lint
 
 setup:
 	@./scripts/setup.sh
@@ -13,6 +13,13 @@ test: setup
 lint: setup
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
 
-# The GPU benchmark's own code run tiny on a CPU: a smoke run, not a speed figure.
-bench-quick: setup
-	.venv/bin/python bench/gpu.py --device cpu --tiny --out runs/bench-quick
+# The benchmarks page: docs/BENCHMARKS.md is rendered from the records in docs/benchmarks/.
+.PHONY: benchmarks-page bench bench-quick
+benchmarks-page: setup
+	.venv/bin/python bench/render.py
+
+bench: setup  # every benchmark at the page's size (hours on a 2-core CPU): runs/bench/
+	.venv/bin/python bench/suite.py --size full --out runs/bench
+
+bench-quick: setup  # every benchmark at tiny size, into a temporary folder (minutes; CI)
+	.venv/bin/python bench/suite.py

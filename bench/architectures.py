@@ -28,6 +28,9 @@ from gankit.config import DataConfig
 from gankit.metrics import evaluate_generator, evaluate_samples
 from gankit.train import checkpoint
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import records  # noqa: E402  (bench/ is a folder of scripts, not a package)
+
 ROOT = Path(__file__).resolve().parent.parent
 METRICS = ["fid", "precision_recall", "classes"]
 FASHION = DataConfig(name="fashion-mnist", size=28)
@@ -126,9 +129,9 @@ def main() -> None:
     p.add_argument("--n", type=int, default=10_000, help="samples per evaluation")
     p.add_argument("--only", nargs="+", choices=sorted(COMBINATIONS), help="these combinations")
     p.add_argument("--no-reference", action="store_true", help="skip the reference loop")
-    p.add_argument("--json", type=Path, help="append every run's record to this JSON-lines file")
     p.add_argument("--runs", type=Path, default=Path("runs/architectures"), help="run folders")
     p.add_argument("--train-only", action="store_true", help="train, do not score (yet)")
+    records.argument(p, "architectures-600s")
     a = p.parse_args()
     a.runs.mkdir(parents=True, exist_ok=True)
     results: dict[str, list[dict]] = {}
@@ -142,10 +145,9 @@ def main() -> None:
             r = gankit_run(name, seed, a.budget, a.n, a.runs, a.train_only)
         if r is None:
             continue
-        print(json.dumps(r, default=str), flush=True)
-        if a.json:
-            with a.json.open("a") as f:
-                f.write(json.dumps(r, default=str) + "\n")
+        if not a.train_only:
+            r = records.append(a.record, r)
+        print(json.dumps(records.strict(r), default=str), flush=True)
         results.setdefault(name, []).append(r)
         if "live_g" in r:
             results.setdefault(f"{name} (live G, not EMA)", []).append(r | r["live_g"])

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import tempfile
 from pathlib import Path
 
@@ -21,6 +22,9 @@ import torch
 
 from gankit import api, config, data
 from gankit.diagnostics.checkerboard import checkerboard_share
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import records  # noqa: E402  (bench/ is a folder of scripts, not a package)
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = {"transposed": "dcgan-fashion", "resize": "dcgan-resize-fashion"}
@@ -60,7 +64,7 @@ def main() -> None:
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--n", type=int, default=1000, help="samples per run")
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--json", type=Path, help="also write the results here")
+    records.argument(p, "checkerboard")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     results: dict = {"budget_s": a.budget, "seeds": a.seeds, "n": a.n, "real": real_floor(a.n)}
@@ -69,9 +73,8 @@ def main() -> None:
             runs = [train_and_measure(name, a.budget, s, a.n, Path(tmp)) for s in a.seeds]
             results[label] = {"config": name, "runs": runs}
             results[label]["mean_share"] = statistics.mean(r["share"] for r in runs)
+    results = records.append(a.record, results)
     print(json.dumps(results, indent=1))
-    if a.json:
-        a.json.write_text(json.dumps(results, indent=1))
     print(markdown(results))
 
 

@@ -20,7 +20,8 @@ import sys
 import time
 from pathlib import Path
 
-import torch
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import records  # noqa: E402  (bench/ is a folder of scripts, not a package)
 
 COMMANDS = {"--help": ["--help"], "list": ["list"], "argument error": ["train", "--no-such-flag"]}
 RECORDS = Path(__file__).resolve().parents[1] / "docs/benchmarks/cli-startup.jsonl"
@@ -57,13 +58,9 @@ def main() -> None:
             "import_torch_median_wall_s": round(statistics.median(torch_alone), 2),
             "repeats": a.repeats,
             "load_average_1min": round(load, 2),
-            "machine": f"{os.cpu_count()}-core CPU ({platform.machine()})",
-            "torch": torch.__version__,
             "python": platform.python_version(),
         }
-        print(json.dumps(record))
-        with RECORDS.open("a") as f:
-            f.write(json.dumps(record) + "\n")
+        print(json.dumps(records.append("cli-startup", record)))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from pathlib import Path
 
 import torch
 
@@ -18,6 +20,9 @@ from gankit import api, data
 from gankit.config import DataConfig
 from gankit.metrics import evaluator
 from gankit.metrics.distances import fid
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import records  # noqa: E402  (bench/ is a folder of scripts, not a package)
 
 
 def measure(run: str, per_class: int, seed: int) -> dict:
@@ -50,8 +55,9 @@ def main() -> None:
     p.add_argument("runs", nargs="+")
     p.add_argument("--per-class", type=int, default=500)
     p.add_argument("--seed", type=int, default=0)
+    records.argument(p, "conditional")
     a = p.parse_args()
-    rows = [measure(r, a.per_class, a.seed) for r in a.runs]
+    rows = [records.append(a.record, measure(r, a.per_class, a.seed)) for r in a.runs]
     for r in rows:
         print(json.dumps(r))
     print("\n| recipe | steps | share of requested class | mean per-class FID | per-class FID |")

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 from pathlib import Path
@@ -41,6 +40,9 @@ from gankit.metrics import evaluator
 from gankit.metrics.colour import colourfulness, lab_l1
 from gankit.metrics.distances import fid
 from gankit.recipes.srgan import bicubic, downscale
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import records  # noqa: E402  (bench/ is a folder of scripts, not a package)
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS, RECORDS = ROOT / "configs", ROOT / "docs/benchmarks"
@@ -224,17 +226,9 @@ def main() -> None:
         result, family = bench_sr(a.only, a.steps, a.n), "srgan"
     else:
         result, family = bench_colourise(a.steps, a.n), "colourise"
-    result |= {
-        "command": "python " + " ".join(sys.argv),
-        "seed": a.seed,
-        "machine": f"2-core CPU (this project's development machine), {platform.machine()}",
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-    }
+    result |= {"seed": a.seed, "threads": torch.get_num_threads()}
+    result = records.append(family if a.record else "", result)
     print(json.dumps(result))
-    if a.record:
-        with open(RECORDS / f"{family}.jsonl", "a") as f:
-            f.write(json.dumps(result) + "\n")
 
 
 if __name__ == "__main__":

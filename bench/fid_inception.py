@@ -1,13 +1,14 @@
 """The real-vs-real floor of FID / KID / precision-recall with FID Inception features, and its cost.
 
 Embeds n train and n test images of a dataset with the `inception` extractor (default weights,
-resize tf1), timing the embedding in CPU seconds of this process, and scores test against
-train: what a perfect generator scores at this n. Prints one JSON line (appended to --record
-too) with the numbers, the CPU seconds per 1,000 images, the thread count, the machine and the
-versions. With --partial the features are kept as they come, so a stopped run resumes.
+resize tf1), timing the embedding in CPU seconds of this process, and scores test against train:
+what a perfect generator scores at this n. Prints one JSON line (appended to
+docs/benchmarks/fid-inception.jsonl, see --record) with the numbers, the CPU seconds per 1,000
+images, the thread count, the machine and the versions. With --partial the features are kept as
+they come, so a stopped run resumes.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/fid_inception.py --dataset fashion-mnist --n 2100 \
-        --threads 1 --partial /tmp/fid-floor --record docs/benchmarks/fid-inception.jsonl
+        --threads 1 --partial /tmp/fid-floor
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from gankit.metrics import distances, reference
 from gankit.metrics.inception import InceptionExtractor
 from gankit.metrics.prdc import knn_radius, precision_recall
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import records  # noqa: E402  (bench/ is a folder of scripts, not a package)
+
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -36,7 +40,7 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resize", default="tf1", choices=["torch", "tf1", "clean"])
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--record", help="append the JSON line to this file")
+    records.argument(p, "fid-inception")
     p.add_argument("--partial", help="folder keeping the features embedded so far (resumable)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
@@ -60,7 +64,6 @@ def main() -> int:
     kid, kid_std = distances.kid(train, test, seed=a.seed)
     embedded = sum(f.shape[0] for f in feats.values()) - resumed
     record = {
-        "command": " ".join(["bench/fid_inception.py", *sys.argv[1:]]),
         "dataset": a.dataset,
         "n_train": len(train),
         "n_test": len(test),
@@ -81,15 +84,9 @@ def main() -> int:
         "cpu_seconds_per_1000_images": round(1000 * cpu / embedded, 1) if embedded else None,
         "wall_seconds": round(wall, 1),
         "threads": a.threads,
-        "machine": "2-core CPU (this project's development machine)",
         "cpu": _cpu_model(),
-        "torch": torch.__version__,
     }
-    line = json.dumps(record)
-    print(line)
-    if a.record:
-        with open(a.record, "a") as f:
-            f.write(line + "\n")
+    print(json.dumps(records.append(a.record, record)))
     return 0
 
 

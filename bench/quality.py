@@ -22,6 +22,9 @@ from typing import Any
 from gankit import api
 from gankit.metrics.protocol import ProtocolMismatch, check_comparable
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import records  # noqa: E402  (bench/ is a folder of scripts, not a package)
+
 
 def run_one(
     cfg_path: str, seed: int, budget: float | None, n: int | None, extra: list[str]
@@ -76,12 +79,13 @@ def main() -> None:
     p.add_argument("--budget", type=float, help="training seconds per run (default: its steps)")
     p.add_argument("--n", type=int, help="samples per evaluation (default: the config's eval.n)")
     p.add_argument("--set", action="append", default=[], help="extra config override")
+    records.argument(p, "quality")
     a = p.parse_args()
     tables = []
     for cfg_path in a.configs:
         runs = []
         for seed in range(a.first_seed, a.first_seed + a.seeds):
-            r = run_one(cfg_path, seed, a.budget, a.n, a.set)
+            r = records.append(a.record, run_one(cfg_path, seed, a.budget, a.n, a.set))
             print(json.dumps(r), flush=True)
             runs.append(r)
         with warnings.catch_warnings(record=True) as caught:

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import torch
 
 from gankit import api
 from gankit.data import grammar, table
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import records  # noqa: E402  (bench/ is a folder of scripts, not a package)
 
 N = 5000
 
@@ -59,6 +63,7 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=3000)
     p.add_argument("--budget", type=float, default=300, help="seconds of training per GAN")
     p.add_argument("--only", choices=("table", "sequence"))
+    records.argument(p, "sequence")
     a = p.parse_args()
     torch.set_num_threads(1)
     results = {}
@@ -66,6 +71,8 @@ def main() -> None:
         results["table"] = bench_table(a.out, a.steps, a.budget)
     if a.only in (None, "sequence"):
         results["sequence"] = bench_sequence(a.out, a.steps, a.budget)
+    for name, result in results.items():
+        records.append(a.record, {"benchmark": name, "config": f"{name}-gan"} | result)
     print(json.dumps(results, indent=1))
     print(markdown(results))
 

@@ -17,7 +17,9 @@ import copy
 import json
 import platform
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import torch
 import torchvision
@@ -26,6 +28,9 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from gankit import config, data, nets
 from gankit.train.trainer import build_recipe
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import records  # noqa: E402  (bench/ is a folder of scripts, not a package)
 
 CASES = {  # name: (network, image side, generator/discriminator options)
     "mlp": ("mlp", 28, {}),
@@ -153,6 +158,7 @@ def main() -> None:
     p.add_argument("--batches", nargs="*", type=int, default=[64, 256])
     p.add_argument("--steps", type=int, default=10, help="steps per timed block")
     p.add_argument("--repeats", type=int, default=5)
+    records.argument(p, "speed")
     a = p.parse_args()
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
     rows = []
@@ -162,7 +168,9 @@ def main() -> None:
                 print(f"skipping {case}: network {CASES[case][0]!r} is not registered")
                 continue
             for batch in a.batches:
-                rows.append(measure(case, batch, device, a.steps, a.repeats))
+                rows.append(
+                    records.append(a.record, measure(case, batch, device, a.steps, a.repeats))
+                )
                 print(json.dumps(rows[-1]), flush=True)
     print(
         f"\ntorch {torch.__version__}; median of {a.repeats} blocks of {a.steps} steps, "

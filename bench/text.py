@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,9 @@ from gankit.config import DataConfig
 from gankit.data.captions import NOUNS, phrase
 from gankit.metrics.distances import fid
 from gankit.metrics.evaluator import load as load_evaluator
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import records  # noqa: E402  (bench/ is a folder of scripts, not a package)
 
 KINDS = {"training phrasings": (False, False), "held-out orders": (False, True)}
 KINDS["held-out synonyms"] = (True, False)
@@ -89,6 +93,7 @@ def main() -> None:
         help="generate through the run's caption memory at this temperature (0: off; "
         "default: the run's recipe_options.snap)",
     )
+    records.argument(p, "stackgan")
     a = p.parse_args()
     loaded = api.load(a.run)
     snap = loaded.recipe.opts["snap"] if a.snap is None else a.snap
@@ -124,6 +129,7 @@ def main() -> None:
     for stage in (1, 2):
         features, _ = evaluator.embed(images(loaded.recipe, texts, stage, a.seed + 1, snap))
         result[f"fid stage {stage}"] = fid(real_features, features)
+    result = records.append(a.record, result)
     print(json.dumps(result, indent=1))
     print("| metric | value |\n|---|---|")
     for k, v in result.items():

@@ -37,6 +37,9 @@ from gankit.data.translation import TRANSFORMS, edges, inverted
 from gankit.metrics import evaluator
 from gankit.metrics.distances import fid
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import records  # noqa: E402  (bench/ is a folder of scripts, not a package)
+
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 
 
@@ -236,6 +239,7 @@ def main() -> None:
     )
     p.add_argument("--out", default="runs/bench-translation", help="folder for the runs")
     p.add_argument("--set", action="append", default=[], help="KEY=VALUE for every run's config")
+    records.argument(p, "translation")
     a = p.parse_args()
     OVERRIDES.extend(a.set)
     torch.manual_seed(0)
@@ -243,6 +247,7 @@ def main() -> None:
     for name in a.only.split(","):
         budget = {"steps": a.steps} if a.steps else {"seconds": a.budget}
         result = CHOICES[name](Path(a.out), budget, a.n) | ({"set": a.set} if a.set else {})
+        result = records.append(a.record, result)
         print(json.dumps(result), flush=True)
         results.append(result)
     print("\n| benchmark | result |\n|---|---|", file=sys.stdout)

@@ -5,7 +5,7 @@ recall, each beside its real-data floor) and by sharpness: the mean variance of 
 the samples (blur lowers it), beside that of real test images.
 
 Prints one JSON line a model, then a markdown table and the command that reruns it; writes
-docs/benchmarks/vae_vs_gan.json.
+docs/benchmarks/vae-vs-gan.jsonl.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/vae_vs_gan.py --steps 400 --n 2000
 """
@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
-import shlex
 import sys
 import tempfile
 from pathlib import Path
@@ -27,6 +25,9 @@ import torch.nn.functional as F
 from gankit import api, config, data
 from gankit.metrics import evaluate_samples
 from gankit.train.runlog import read
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import records  # noqa: E402  (bench/ is a folder of scripts, not a package)
 
 ROOT = Path(__file__).resolve().parent.parent
 LAPLACIAN = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]]).view(1, 1, 3, 3)
@@ -89,7 +90,7 @@ def main() -> None:
     p.add_argument("--n", type=int, default=2000, help="samples scored per model")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--set", action="append", default=[], help="extra override for both configs")
-    p.add_argument("--out", default=str(ROOT / "docs" / "benchmarks" / "vae_vs_gan.json"))
+    records.argument(p, "vae-vs-gan")
     a = p.parse_args()
     overrides = [
         f"train.steps={a.steps}",
@@ -111,14 +112,9 @@ def main() -> None:
         print(json.dumps({k: v for k, v in runs[-1].items() if k != "protocol"}), flush=True)
     test = data.build(vae.data, "test")
     real = sharpness(test.x[: a.n])
-    command = "OMP_NUM_THREADS=1 .venv/bin/python bench/vae_vs_gan.py " + shlex.join(sys.argv[1:])
-    machine = f"{platform.processor() or platform.machine()}, torch {torch.__version__}, "
-    machine += f"{torch.get_num_threads()} thread(s)"
-    result = {"command": command, "machine": machine, "n": a.n, "seed": a.seed,
-              "real_test_sharpness": real, "runs": runs}  # fmt: skip
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(result, indent=2) + "\n")
-    print(f"\n{machine}; {a.n} samples a model\n\n{table(runs, real)}\n\n    {command}")
+    result = {"n": a.n, "seed": a.seed, "real_test_sharpness": real, "runs": runs}
+    result = records.append(a.record, result)
+    print(f"\n{result['machine']}; {a.n} samples a model\n\n{table(runs, real)}")
 
 
 if __name__ == "__main__":

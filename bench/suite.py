@@ -1,0 +1,127 @@
+"""Every benchmark, at tiny size (`--size quick`: checks in minutes that each still runs, writes
+its records and renders; `make bench-quick`, run by CI) or at the size of docs/BENCHMARKS.md
+(`--size full`, `make bench`: hours on a 2-core CPU). Records go to OUT/records and the page
+rendered from them to OUT/BENCHMARKS.md; the quick size uses a temporary folder for both, and for
+the cache of evaluators (where it trains a 1-epoch Fashion-MNIST evaluator, so that nothing the
+user has cached is touched or trusted). The numbers of a quick run mean nothing.
+
+    python bench/suite.py                              # quick, every step
+    python bench/suite.py speed toys                   # quick, some steps
+    python bench/suite.py --size full --out runs/bench     # then compare with docs/, and publish:
+    cp runs/bench/records/*.jsonl docs/benchmarks/ && python bench/render.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+GANKIT = [PY, "-m", "gankit"]
+SEEDS = ["0", "1", "2"]
+
+
+def steps(full: bool) -> dict[str, list[list[str]]]:
+    """name -> the commands of that benchmark, run in order from the repository root (RUNS is a
+    folder for the runs they train)."""
+    q = not full
+    return {
+        "evaluator": [[*GANKIT, "evaluator", "train", "--dataset", "fashion-mnist",
+                       *(["--epochs", "1"] if q else [])]],
+        "configs": [[PY, "bench/configs.py", "--budget", "3" if q else "30",
+                     *(["--steps", "2", "--only", "quickstart", "ring"] if q else [])]],
+        "speed": [[PY, "bench/speed.py", *(["--cases", "mlp", "--batches", "16"] if q else []),
+                   "--steps", "1" if q else "5", "--repeats", "1" if q else "3"]],
+        "toys": [[PY, "bench/quality.py", f"configs/{c}.yaml", "--seeds", "1" if q else "10",
+                  *(["--budget", "2"] if q else []), "--record", r]
+                 for c, r in (("ring", "ring-10-seeds"), ("ring-pacgan", "ring-10-seeds-pacgan"),
+                              ("grid-r1", "grid-10-seeds-r1"))],
+        "architectures": [[PY, "bench/architectures.py", "--budget", "3" if q else "600",
+                           "--seeds", *(["0"] if q else SEEDS), "--n", "300" if q else "10000",
+                           "--runs", "RUNS/architectures", *(["--only", "dcgan"] if q else [])]],
+        "checkerboard": [[PY, "bench/checkerboard.py", "--budget", "3" if q else "120",
+                          "--seeds", s, "--n", "200" if q else "1000", "--threads", "1"]
+                         for s in (["0"] if q else ["0", "1"])],
+        "translation": [[PY, "bench/translation.py", "--steps", "3" if q else "1500",
+                         "--n", "200" if q else "2000", "--out", "RUNS/translation",
+                         *(["--only", "pix2pix"] if q else [])]],
+        "conditional": [
+            [*GANKIT, "train", f"configs/{c}-fashion.yaml", "--out", f"RUNS/{c}",
+             "--set", f"train.steps={3 if q else 3000}", "--set", "train.progress=false",
+             "--set", f"nets.g_options.width={8 if q else 32}",
+             "--set", f"nets.d_options.width={8 if q else 32}"]
+            for c in (["cgan"] if q else ["cgan", "acgan", "projection"])
+        ] + [[PY, "bench/conditional.py", *([f"RUNS/{c}" for c in (["cgan"] if q else
+              ["cgan", "acgan", "projection"])]), "--per-class", "13" if q else "500"]],
+        "sequence": [[PY, "bench/sequence.py", "--out", "RUNS/sequence", "--steps",
+                      "5" if q else "3000", "--budget", "5" if q else "240"]],
+        "text": [
+            [*GANKIT, "train", "configs/stackgan-fashion.yaml", "--out", "RUNS/stackgan",
+             "--set", "train.progress=false", *(["--set", "train.steps=3"] if q else
+             ["--set", "recipe_options.encoder=minilm"])],
+            [PY, "bench/text.py", "RUNS/stackgan", "--per-class", "13" if q else "1000",
+             *([] if q else ["--snap", "0.03"])],
+        ],
+        "vae": [[PY, "bench/vae_vs_gan.py", "--steps", "3" if q else "400",
+                 "--n", "200" if q else "2000"]],
+        # at the page's size only: minutes of Inception embedding, or a tree to compare with
+        "families": [] if q else [[PY, "bench/families.py", "--only", f, "--steps", "200",
+                                   "--n", "2000", "--record"]
+                                  for f in ("lapgan", "sr-fashion-x4", "sr-fashion-x2",
+                                            "sr-photos-x4", "colourise")],
+        "fid-inception": [] if q else [[PY, "bench/fid_inception.py", "--dataset",
+                                        "fashion-mnist", "--n", "2100", "--threads", "1"]],
+        # on a GPU, bench/gpu.py is run by itself (no --device cpu); here its code runs tiny
+        "gpu": [[PY, "bench/gpu.py", "--device", "cpu", "--tiny", "--out", "RUNS/gpu"]] * q,
+    }  # fmt: skip
+
+
+def run(names: list[str], full: bool, folder: Path, cache: str | None) -> None:
+    env = os.environ | {"GANKIT_BENCH_RECORDS": str(folder / "records"), "OMP_NUM_THREADS": "1"}
+    env |= {"GANKIT_CACHE": cache} if cache else {}
+    plan = steps(full)
+    for name in names:
+        for cmd in plan[name]:
+            cmd = [c.replace("RUNS", str(folder / "runs")) for c in cmd]
+            start = time.perf_counter()
+            done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+            took = time.perf_counter() - start
+            if done.returncode != 0:
+                sys.exit(f"bench: {name} failed ({' '.join(cmd)}):\n{done.stderr[-3000:]}")
+            print(f"bench: {name:<13} ok in {took:7.1f} s", flush=True)
+    page = folder / "BENCHMARKS.md"
+    render = [PY, "bench/render.py", "--records", str(folder / "records"), "--out", str(page)]
+    done = subprocess.run(render, cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"bench: rendering the page failed:\n{done.stderr[-3000:]}")
+    print(f"bench: rendered {page} ({page.read_text().count(chr(10))} lines) from the records")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument(
+        "only", nargs="*", help="steps to run (default: all): " + ", ".join(steps(False))
+    )
+    p.add_argument("--size", choices=("quick", "full"), default="quick")
+    p.add_argument("--out", type=Path, default=ROOT / "runs" / "bench", help="full size: where")
+    a = p.parse_args()
+    if unknown := set(a.only) - set(steps(False)):
+        p.error(f"no step {', '.join(sorted(unknown))}; the steps: {', '.join(steps(False))}")
+    full = a.size == "full"
+    names = a.only or list(steps(full))
+    if full:
+        run(names, full, a.out, None)
+        return
+    with tempfile.TemporaryDirectory(prefix="gankit-bench-quick-") as tmp:
+        names = ["evaluator", *[n for n in names if n != "evaluator"]]
+        run(names, full, Path(tmp), f"{tmp}/cache")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""docs/BENCHMARKS.md is what bench/render.py makes of the records, every table on it has its
+command, and the page stays short enough to read."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = ROOT / "docs" / "BENCHMARKS.md"
+
+
+def test_page_is_rendered_from_the_records() -> None:
+    done = subprocess.run(
+        [sys.executable, "bench/render.py", "--check"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+
+
+def test_every_table_has_its_command_and_the_page_is_short() -> None:
+    text = PAGE.read_text()
+    assert text.count("\n") <= 400
+    for block in re.split(r"^#+ ", text, flags=re.M)[1:]:
+        title = block.splitlines()[0]
+        tables = re.findall(r"^\|.*\|$\n^\|(?:---\|)+$", block, flags=re.M)
+        for table in tables:
+            before = block[: block.index(table)]
+            assert re.search(r"^    \S", before, flags=re.M), f"a table of '{title}' has no command"
+    assert "No record yet" not in text, "a section's records are missing"
+
+
+def test_records_say_where_each_number_came_from() -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    import records
+
+    for path in sorted(records.RECORDS.glob("*.jsonl")):
+        for i, r in enumerate(records.read(path.stem)):
+            missing = {"command", "machine", "torch", "date"} - set(r)
+            assert not missing, f"{path.name} line {i + 1} lacks {sorted(missing)}"
