@@ -282,6 +282,8 @@ def colourise_table() -> str:
 
 def time_to_quality_table() -> str:
     recs = current("architectures-600s")
+    if not recs:
+        return section(recs, [], [])
     groups: dict[str, list[Record]] = {}
     for r in recs:
         groups.setdefault(r["name"], []).append(r)
@@ -438,6 +440,8 @@ def conditional_table() -> str:
 
 def checkerboard_table() -> str:
     recs = current("checkerboard")
+    if not recs:
+        return section(recs, [], [])
     rows = []
     for r in recs:
         for kind in ("transposed", "resize"):
@@ -569,6 +573,8 @@ def stackgan_table() -> str:
 
 def vae_table() -> str:
     recs = current("vae-vs-gan")
+    if not recs:
+        return section(recs, [], [])
     rows = [
         [
             r["model"],

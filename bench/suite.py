@@ -58,7 +58,7 @@ def steps(full: bool) -> dict[str, list[list[str]]]:
              "--set", f"nets.d_options.width={8 if q else 32}"]
             for c in (["cgan"] if q else ["cgan", "acgan", "projection"])
         ] + [[PY, "bench/conditional.py", *([f"RUNS/{c}" for c in (["cgan"] if q else
-              ["cgan", "acgan", "projection"])]), "--per-class", "13" if q else "500"]],
+              ["cgan", "acgan", "projection"])]), "--per-class", "130" if q else "500"]],
         "sequence": [[PY, "bench/sequence.py", "--out", "RUNS/sequence", "--steps",
                       "5" if q else "3000", "--budget", "5" if q else "240"]],
         "text": [
