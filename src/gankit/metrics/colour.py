@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from torch import Tensor
 
+from gankit.errors import BadInput
+
 
 def colourfulness(images: Tensor) -> Tensor:
     """uint8 or float (N, 3, H, W) in 0..255 -> (N,) Hasler-Suesstrunk colourfulness."""
@@ -24,7 +26,10 @@ def colourfulness(images: Tensor) -> Tensor:
 
 def lab_l1(fake: Tensor, real: Tensor) -> float:
     """Mean |Lab(fake) - Lab(real)| over pixels and the L, a, b channels; uint8 (N, 3, H, W)."""
-    from skimage.color import rgb2lab
+    try:
+        from skimage.color import rgb2lab
+    except ImportError:
+        raise BadInput("L1 in Lab needs scikit-image: pip install 'gankit[colour]'.") from None
 
     def lab(x: Tensor) -> np.ndarray:
         return rgb2lab(x.permute(0, 2, 3, 1).numpy().astype(np.float64) / 255.0, channel_axis=-1)
