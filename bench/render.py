@@ -427,7 +427,7 @@ def conditional_table() -> str:
     rows = [
         [
             r["recipe"],
-            " ".join(r["set"]) or "-",
+            " ".join(r.get("set", [])) or "-",
             num(r["step"]),
             pct(r["requested_class_share"]),
             num(r["mean_per_class_fid"]),
@@ -557,7 +557,8 @@ def stackgan_table() -> str:
     recs = current("stackgan")
     snaps = sorted({r["snap"] for r in recs}, reverse=True)
     by_snap = {
-        t: sorted((r for r in recs if r["snap"] == t), key=lambda r: r["seed"]) for t in snaps
+        t: sorted((r for r in recs if r["snap"] == t), key=lambda r: r.get("seed", 0))
+        for t in snaps
     }
     kinds = [("accuracy, test-split captions", "test-split captions", pct),
              ("accuracy, held-out orders", "held-out orders", pct),
