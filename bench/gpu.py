@@ -60,6 +60,7 @@ from gankit.train.trainer import build_recipe
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from speed import Reference, reference_loader  # noqa: E402  (the one reference loop)
+from speed import timed as steps_per_s  # noqa: E402  (the one timer of both)
 
 STARTED = time.perf_counter()
 ROOT = Path(__file__).resolve().parent.parent
@@ -220,15 +221,6 @@ def sig(x: float, digits: int = 4) -> float:
 def sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-
-
-def steps_per_s(step: Callable[[], Any], steps: int, device: torch.device) -> float:
-    sync(device)
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    sync(device)
-    return steps / (time.perf_counter() - start)
 
 
 # -- one case: its data, its reference, its FLOPs ---------------------------------------------
