@@ -11,6 +11,17 @@ import yaml
 torch.set_num_threads(1)  # tests run side by side (pytest -n 2): one thread each
 
 
+# A few steps of batch 4 with every cadence on (logs, grids, checkpoints): image families' tests.
+TINY_TRAIN = {
+    "steps": 4,
+    "batch_size": 4,
+    "log_every": 2,
+    "sample_every": 2,
+    "checkpoint_every": 2,
+    "progress": False,
+}
+
+
 def error_lines(err: str) -> list[str]:
     """stderr of a command that started training, without the thread-count line every training
     prints first (and its busy-machine hint): what is left is what the failure said."""

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import TINY_TRAIN as TRAIN
 from PIL import Image
 from safetensors.torch import load_file
 from torch import nn
@@ -20,14 +21,6 @@ from gankit.errors import BadInput
 from gankit.metrics.colour import colourfulness, lab_l1
 from gankit.metrics.evaluator import Classifier
 
-TRAIN = {
-    "steps": 4,
-    "batch_size": 4,
-    "log_every": 2,
-    "sample_every": 2,
-    "checkpoint_every": 2,
-    "progress": False,
-}
 DIGITS = {"name": "digits", "size": 28}
 RECIPES = {
     "lapgan": {

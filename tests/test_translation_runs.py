@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import TINY_TRAIN as TRAIN
 from PIL import Image
 from safetensors.torch import load_file
 
@@ -14,14 +15,6 @@ from gankit.cli import main
 from gankit.errors import BadInput
 from gankit.translate import translate_files
 
-TRAIN = {
-    "steps": 4,
-    "batch_size": 4,
-    "log_every": 2,
-    "sample_every": 2,
-    "checkpoint_every": 2,
-    "progress": False,
-}
 DIGITS = {"options": {"base": "digits"}}
 TRANSLATOR = {"g": "resnet-translator", "g_options": {"width": 4, "blocks": 1}}
 PATCHGAN = {"d": "patchgan", "d_options": {"width": 4, "depth": 2}}
