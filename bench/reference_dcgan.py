@@ -5,8 +5,11 @@ have an outside reference: BCE loss, Adam lr 2e-4 betas (0.5, 0.999), batch 64, 
 initialisation, a torchvision DataLoader over Fashion-MNIST. It trains for --seconds of wall
 clock, then writes --n generator samples in the sample-export contract (.npz, `images` uint8
 (N, 1, 28, 28)), so `gankit eval FILE.npz --dataset fashion-mnist` scores it like any run.
+With --at, it also writes samples at those seconds (OUT-150s.npz ...), its clock stopped while it
+writes them; --limited N trains on the first N training images.
 
     python bench/reference_dcgan.py --seconds 600 --out runs/reference-dcgan.npz
+    python bench/reference_dcgan.py --seconds 600 --at 150 300 --out runs/ref.npz
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import argparse
 import gzip
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -83,10 +87,17 @@ def dataset(root: Path) -> torchvision.datasets.FashionMNIST:
     return torchvision.datasets.FashionMNIST(str(root), train=True, download=False, transform=tf)
 
 
-def train(seconds: float, seed: int, root: Path) -> tuple[Generator, int]:
+def train(
+    seconds: float, seed: int, root: Path, at: Callable[[Generator, float, int], None],
+    times: list[float], limited: int | None = None,
+) -> tuple[Generator, int]:
+    """Train for `seconds`; at each of `times` call at(netG, t, steps) with the clock stopped."""
     torch.manual_seed(seed)
+    data = dataset(root)
+    if limited:
+        data = torch.utils.data.Subset(data, range(limited))
     loader = torch.utils.data.DataLoader(
-        dataset(root), batch_size=64, shuffle=True, num_workers=0, drop_last=True
+        data, batch_size=64, shuffle=True, num_workers=0, drop_last=True
     )
     netG, netD = Generator(), Discriminator()
     netG.apply(weights_init)
@@ -95,6 +106,7 @@ def train(seconds: float, seed: int, root: Path) -> tuple[Generator, int]:
     optD = torch.optim.Adam(netD.parameters(), lr=2e-4, betas=(0.5, 0.999))
     optG = torch.optim.Adam(netG.parameters(), lr=2e-4, betas=(0.5, 0.999))
     start, steps = time.perf_counter(), 0
+    times = sorted(t for t in times if t < seconds)
     while True:
         for real, _ in loader:
             b = real.size(0)
@@ -110,7 +122,13 @@ def train(seconds: float, seed: int, root: Path) -> tuple[Generator, int]:
             criterion(netD(fake), torch.ones(b)).backward()
             optG.step()
             steps += 1
-            if time.perf_counter() - start >= seconds:
+            elapsed = time.perf_counter() - start
+            if times and elapsed >= times[0]:
+                paused = time.perf_counter()
+                at(netG, times.pop(0), steps)
+                netG.train()
+                start += time.perf_counter() - paused  # writing samples is not training
+            if elapsed >= seconds:
                 return netG, steps
 
 
@@ -129,12 +147,20 @@ def export(netG: Generator, n: int, seed: int, out: Path) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--seconds", type=float, default=600, help="wall-clock training budget")
+    p.add_argument("--at", type=float, nargs="*", default=[], help="also write samples at these s")
+    p.add_argument("--limited", type=int, help="train on the first N training images only")
     p.add_argument("--n", type=int, default=10_000, help="samples to export")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--root", type=Path, default=Path.home() / ".cache" / "reference-dcgan")
     p.add_argument("--out", type=Path, default=Path("runs/reference-dcgan.npz"))
     a = p.parse_args()
-    netG, steps = train(a.seconds, a.seed, a.root)
+
+    def at(netG: Generator, t: float, steps: int) -> None:
+        out = a.out.with_name(f"{a.out.stem}-{t:g}s.npz")
+        export(netG, a.n, a.seed, out)
+        print(f"reference DCGAN: {steps} G steps in {t:g} s; wrote {a.n} samples to {out}")
+
+    netG, steps = train(a.seconds, a.seed, a.root, at, a.at, a.limited)
     export(netG, a.n, a.seed, a.out)
     print(f"reference DCGAN: {steps} G steps in {a.seconds:.0f} s; wrote {a.n} samples to {a.out}")
 

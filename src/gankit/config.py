@@ -30,6 +30,9 @@ class DataConfig:
     root: str | None = None  # where the dataset's files are, or are downloaded to
     download: bool = True  # allowed to download when the files are not found
     options: dict[str, Any] = field(default_factory=dict)  # dataset-specific settings
+    # the first N items of each split only (limited-data training; the metrics' reference and
+    # floor then come from the same N); None: all of them
+    limit: int | None = None
 
 
 @dataclass
@@ -92,6 +95,9 @@ class TrainConfig:
 @dataclass
 class EvalConfig:
     every: int = 0  # evaluate the generator every N steps during training (0: only at the end)
+    # also at these seconds of training (time-to-quality curves); scoring stops the clock
+    at_s: list[float] = field(default_factory=list)
+    live: bool = False  # when an EMA G is kept, also score the live G (keys prefixed live_)
     at_end: bool = False  # evaluate once when training ends (the result is printed)
     n: int = 2000  # generated samples per evaluation
     metrics: list[str] = field(
@@ -139,6 +145,7 @@ class Config:
 BIG = 2**62  # an interval or count with no natural bound: still a 64-bit integer in torch
 _RANGES = {
     "data.size": (1, 4096, "an image side in pixels"),
+    "data.limit": (1, BIG, "a number of items (null for all)"),
     "nets.z_dim": (1, 65536, "the latent size"),
     "train.steps": (0, BIG, "a number of generator steps"),
     "train.seed": (0, 2**32 - 1, "a seed"),
@@ -251,6 +258,10 @@ def from_dict(raw: dict[str, Any]) -> Config:
         raise BadInput(
             f"config key optim.decay_from = {decay_from}: use a fraction of the run in [0, 1) "
             "or null."
+        )
+    if any(not (math.isfinite(t) and t > 0) for t in cfg.eval.at_s):
+        raise BadInput(
+            f"config key eval.at_s = {cfg.eval.at_s}: use seconds of training > 0, e.g. [150, 300]."
         )
     if cfg.train.ema is not None and not 0 < cfg.train.ema < 1:
         raise BadInput(f"config key train.ema = {cfg.train.ema}: use a decay in (0, 1) or null.")

@@ -81,7 +81,11 @@ def build(cfg: DataConfig, split: str = "train") -> Dataset:
                 f'dataset "{cfg.name}" has no option "{key}".{closest(key, accepted)} '
                 f"Its options: {', '.join(accepted) or 'none'}."
             )
-    return builder(cfg, split, **cfg.options)
+    ds = builder(cfg, split, **cfg.options)
+    if cfg.limit is not None and cfg.limit < len(ds):  # the first N, in the files' own order
+        ds.x = ds.x[: cfg.limit]
+        ds.y = ds.y[: cfg.limit] if ds.y is not None else None
+    return ds
 
 
 def fit_images(x: torch.Tensor, size: int, channels: int | None) -> torch.Tensor:

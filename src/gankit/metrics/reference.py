@@ -44,7 +44,8 @@ def real_features(
 ) -> RealFeatures:
     # Inception's tag also names the resize and the classifier: same trunk, other features/probs
     tag = getattr(extractor, "cache_tag", extractor.sha256[:16])
-    path = cache_root() / "features" / f"{key}-{split}-{tag}-n{n}-s{seed}.st"
+    first = f"-first{cfg.limit}" if cfg.limit is not None else ""  # data.limit: another set
+    path = cache_root() / "features" / f"{key}{first}-{split}-{tag}-n{n}-s{seed}.st"
     if path.exists():
         t = load_file(str(path))
         return RealFeatures(t["features"], t["probs"], t.get("labels"))

@@ -95,6 +95,7 @@ def train(cfg: Config, out: Path, resume: ResumePlan | None = None) -> dict[str,
     start, last_log, last_step = time.perf_counter(), time.perf_counter(), step
     rollbacks = 0
     guard = NonFiniteRecord(device, step)
+    eval_times = sorted(x for x in cfg.eval.at_s if x > time_s)  # eval.at_s still ahead
     while step < t.steps:
         if cfg.optim.decay_from is not None:
             progress = run_progress(step, time_s + time.perf_counter() - start, t)
@@ -137,8 +138,15 @@ def train(cfg: Config, out: Path, resume: ResumePlan | None = None) -> dict[str,
         checkpoint_due = step % t.checkpoint_every == 0 and step != t.steps and not out_of_time
         if t.on_nonfinite == "stop" and (step % t.sample_every == 0 or checkpoint_due):
             stop_if_nonfinite(int(guard.first_bad), {}, out)  # before anything is saved
-        if lead and cfg.eval.every and step % cfg.eval.every == 0 and step != t.steps:
+        eval_due = cfg.eval.every and step % cfg.eval.every == 0
+        while eval_times and time_s + elapsed >= eval_times[0]:
+            eval_times.pop(0)  # one evaluation however many times the step has passed
+            eval_due = True
+        if lead and eval_due and step != t.steps and not out_of_time:
+            scoring = time.perf_counter()
             log.write({"step": step, "time_s": round(time_s + elapsed, 3)} | evaluate(recipe, cfg))
+            # scoring is not training: the clock (and the budget) stand still while it runs
+            start += time.perf_counter() - scoring
         if lead and step % t.sample_every == 0:
             save_pictures(step)
         if lead and checkpoint_due:
@@ -148,14 +156,13 @@ def train(cfg: Config, out: Path, resume: ResumePlan | None = None) -> dict[str,
     bar.close()
     result: dict[str, Any] = {"run": out, "step": step, "metrics": None}
     if lead:
+        trained_s = time_s + time.perf_counter() - start  # the final scoring is not training
         if step != start_step or not resume:
-            elapsed = time.perf_counter() - start
-            save_checkpoint(recipe, stream, out, step, time_s + elapsed, ds.spec)
+            save_checkpoint(recipe, stream, out, step, trained_s, ds.spec)
         result["samples"] = save_pictures(step)
-        if cfg.eval.every or cfg.eval.at_end:
+        if cfg.eval.every or cfg.eval.at_end or cfg.eval.at_s:
             result["metrics"] = evaluate(recipe, cfg)
-            elapsed = round(time_s + time.perf_counter() - start, 3)
-            log.write({"step": step, "time_s": elapsed} | result["metrics"])
+            log.write({"step": step, "time_s": round(trained_s, 3)} | result["metrics"])
         log.close()
         result["report"] = write_report(out)
     distributed.shutdown()
@@ -179,10 +186,19 @@ def finite_everywhere(stats: dict[str, torch.Tensor]) -> bool:
 
 
 def evaluate(recipe: Recipe, cfg: Config) -> dict[str, Any]:
-    """The configured metrics of the generator (EMA when there is one), with their floors."""
+    """The configured metrics of the generator (EMA when there is one), with their floors; with
+    eval.live and an EMA kept, the live G's metrics too, prefixed live_ (floors are shared)."""
     from gankit.metrics import evaluate_generator  # heavy, and only when asked for
 
-    return evaluate_generator(recipe, cfg)
+    metrics = evaluate_generator(recipe, cfg)
+    if cfg.eval.live and any(recipe.ema_pairs()):
+        live = evaluate_generator(recipe, cfg, ema=False)
+        metrics |= {
+            f"live_{k}": v
+            for k, v in live.items()
+            if isinstance(v, (int, float)) and not k.endswith(("_floor", "_total"))
+        }
+    return metrics
 
 
 PROGRESS_NAMES = {"d_real": "D(x)", "d_fake": "D(G(z))", "steps_per_s": "step/s"}
