@@ -88,8 +88,12 @@ def dataset(root: Path) -> torchvision.datasets.FashionMNIST:
 
 
 def train(
-    seconds: float, seed: int, root: Path, at: Callable[[Generator, float, int], None],
-    times: list[float], limited: int | None = None,
+    seconds: float,
+    seed: int,
+    root: Path,
+    at: Callable[[Generator, float, int], None],
+    times: list[float],
+    limited: int | None = None,
 ) -> tuple[Generator, int]:
     """Train for `seconds`; at each of `times` call at(netG, t, steps) with the clock stopped."""
     torch.manual_seed(seed)

@@ -92,7 +92,8 @@ class Arm:
             words = line.split()
             steps, t, path = int(words[2]), float(words[6].rstrip(";")), Path(words[-1])
             images = torch.from_numpy(np.load(path)["images"][: a.n])
-            rows.append({"time_s": t, "step": steps} | evaluate_samples(images, data, METRICS, seed))
+            scores = evaluate_samples(images, data, METRICS, seed)
+            rows.append({"time_s": t, "step": steps} | scores)
         return rows
 
 

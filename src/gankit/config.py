@@ -78,7 +78,13 @@ class TrainConfig:
     sample_every: int = 500
     checkpoint_every: int = 500
     keep_checkpoints: int = 3
-    ema: float | None = None  # decay of an EMA copy of G (e.g. 0.999); None for none
+    ema: float | None = None  # decay per step of an EMA copy of G (e.g. 0.999); None for none
+    # or the EMA as a half-life (StyleGAN2-ADA): G's weights of a step count half in the average
+    # after this many thousand images (e.g. 10); None: no half-life (train.ema, or no EMA)
+    ema_kimg: float | None = None
+    # with ema_kimg: the half-life is at most this fraction of the images averaged so far (e.g.
+    # 0.05), so that the first steps' average forgets the random start; None: no ramp
+    ema_rampup: float | None = None
     amp: bool = False  # bf16 autocast for the networks (losses and penalties stay float32)
     channels_last: bool = False  # NHWC memory layout for conv nets (faster convolutions on GPU)
     compile: bool = False  # torch.compile G and D (gradient penalties still run eager)
@@ -263,9 +269,38 @@ def from_dict(raw: dict[str, Any]) -> Config:
         raise BadInput(
             f"config key eval.at_s = {cfg.eval.at_s}: use seconds of training > 0, e.g. [150, 300]."
         )
-    if cfg.train.ema is not None and not 0 < cfg.train.ema < 1:
-        raise BadInput(f"config key train.ema = {cfg.train.ema}: use a decay in (0, 1) or null.")
+    _check_ema(cfg.train)
     return cfg
+
+
+def keeps_ema(cfg: Config) -> bool:
+    """Whether the run keeps an EMA copy of its generators (a decay or a half-life)."""
+    return cfg.train.ema is not None or cfg.train.ema_kimg is not None
+
+
+def _check_ema(t: TrainConfig) -> None:
+    if t.ema is not None and not 0 < t.ema < 1:
+        raise BadInput(f"config key train.ema = {t.ema}: use a decay in (0, 1) or null.")
+    if t.ema_kimg is not None and not (0 < t.ema_kimg and math.isfinite(t.ema_kimg)):
+        raise BadInput(
+            f"config key train.ema_kimg = {t.ema_kimg}: use a half-life in thousands of images "
+            "above 0 (e.g. 10) or null."
+        )
+    if t.ema_rampup is not None and not 0 < t.ema_rampup <= 1:
+        raise BadInput(
+            f"config key train.ema_rampup = {t.ema_rampup}: use a fraction in (0, 1] (e.g. "
+            "0.05) or null."
+        )
+    if t.ema is not None and t.ema_kimg is not None:
+        raise BadInput(
+            f"config keys train.ema = {t.ema} and train.ema_kimg = {t.ema_kimg} both set the EMA: "
+            "keep one (ema: a decay per step; ema_kimg: a half-life) and set the other to null."
+        )
+    if t.ema_rampup is not None and t.ema_kimg is None:
+        raise BadInput(
+            f"config key train.ema_rampup = {t.ema_rampup} ramps the half-life train.ema_kimg, "
+            "which is not set: set train.ema_kimg (e.g. 10), or train.ema_rampup to null."
+        )
 
 
 def save(cfg: Config, path: str | Path) -> None:

@@ -28,7 +28,7 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
-from gankit.config import Config
+from gankit.config import Config, keeps_ema
 from gankit.core.images import from_uint8, to_uint8
 from gankit.core.sampling import sample_labels
 from gankit.data import Dataset
@@ -306,18 +306,23 @@ def oscillation(history: list[dict[str, Any]], step: int, doc: Doctor) -> Event 
     typical = sorted(abs(v) for v in losses)[len(losses) // 2]
     if turns < OSC_TURNS or swing < max(OSC_SWING, typical):
         return None
+    fixes = [
+        "lower both learning rates (optim.lr_d, optim.lr_g)",
+        "Adam with beta1 0.5 or 0 (optim.betas) damps the momentum that feeds the cycle",
+        "add loss.penalty: r1 (a zero-centred penalty makes the game converge locally)",
+    ]
+    if not keeps_ema(doc.cfg):  # a run that keeps one already samples from it
+        fixes.append(
+            "keep an EMA of G for the samples (train.ema: 0.999, or a half-life: "
+            "train.ema_kimg: 10)"
+        )
     return Event(
         "oscillation",
         step,
         "the losses oscillate",
         f"D's loss swung over a range of {swing:.3g} and changed direction {turns} times in the "
         f"last {OSC_WINDOW} log steps: G and D are chasing each other instead of converging.",
-        [
-            "lower both learning rates (optim.lr_d, optim.lr_g)",
-            "Adam with beta1 0.5 or 0 (optim.betas) damps the momentum that feeds the cycle",
-            "add loss.penalty: r1 (a zero-centred penalty makes the game converge locally)",
-            "keep an EMA of G (train.ema: 0.999) for the samples",
-        ],
+        fixes,
     )
 
 

@@ -101,6 +101,8 @@ RULES: tuple[Rule, ...] = (
     Rule("optim.*", FREE, "learning rates and their decay apply from the resumed step"),
     Rule("train.seed", REFUSED, _RNG + "; a run has one seed"),
     Rule("train.device", REFUSED, _RNG + ", whose states are saved per device type"),
+    # The EMA keys too: an EMA a resume switches on starts as the live G, its age (the ramp's
+    # clock, gankit.train.step) at zero; one switched off is dropped.
     Rule("train.*", FREE, "steps, budget, batches, cadences, EMA and speed switches"),
     Rule("eval.*", FREE, "evaluation reads the generator and changes nothing"),
     Rule(

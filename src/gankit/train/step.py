@@ -4,7 +4,8 @@ The recipe contract (gankit.recipes.base.Recipe builds on `Engine`). A recipe de
 
     modules      {"g": G, "d": D, ...}: everything a checkpoint holds
     optimizers   {"d": ..., "g": ...}: one per phase (`critic` and `generator` name them)
-    ema_of       the generators the engine keeps an EMA copy of when train.ema is set ("g")
+    ema_of       the generators the engine keeps an EMA copy of when the config keeps one
+                 (train.ema or train.ema_kimg; "g")
 
 and supplies its maths, with the objective written beside each loss:
 
@@ -20,6 +21,10 @@ is its n_critic = 1 case):
                      phase D: d_loss(batch, fake.detach())
     phase G:         g_loss(batch, fake)                        (the last fake batch, reused)
     every (live, EMA) pair is updated; then end_step(), a recipe's own per-step upkeep
+
+The EMA's decay per step is train.ema, or StyleGAN2-ADA's half-life: G's weights of now count
+half in the average after train.ema_kimg thousand images, and with train.ema_rampup r the
+half-life is at most r times the images the average has seen (`ema_beta`).
 
 One phase: freeze every parameter another optimiser owns (G's gradients flow through D, not into
 D's weights), call the loss with the frozen networks under DDP's no_sync (only the trained one's
@@ -45,7 +50,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from gankit.config import TrainConfig, keeps_ema
 from gankit.core import distributed
+from gankit.core.state import RecipeState
 from gankit.data import BatchStream
 from gankit.losses import d_output_mean
 
@@ -53,9 +60,33 @@ Stats = dict[str, Tensor]
 LossFn = Callable[[Any, Any], tuple[Tensor, Stats]]
 
 
+EMA_CLOCK = "ema_clock"  # the module counting the G steps the EMA copies have averaged
+
+
 def ema_name(name: str) -> str:
     """The module name of generator `name`'s EMA copy (checkpoints store it under this name)."""
     return f"{name}_ema"
+
+
+def ema_beta(train: TrainConfig, images: int) -> float:
+    """The EMA's decay on a step that `images` training images precede (StyleGAN2-ADA's
+    training_loop): train.ema, or 0.5 ** (batch / half-life) with a half-life of train.ema_kimg
+    thousand images, at most train.ema_rampup x images, so that the average of the first steps
+    forgets the random start as fast as G leaves it. A Python float: no device sync."""
+    if train.ema_kimg is None:
+        assert train.ema is not None
+        return train.ema
+    half_life = train.ema_kimg * 1000
+    if train.ema_rampup is not None:
+        half_life = min(half_life, images * train.ema_rampup)
+    return 0.5 ** (train.batch_size / max(half_life, 1e-8))
+
+
+def _fill_missing_clock(module: nn.Module, state: dict, prefix: str, *args: object) -> None:
+    # A checkpoint without the clock had no EMA (or was written before the clock existed): the
+    # average starts at this resume, so its age starts at zero.
+    for name, buffer in module.named_buffers():
+        state.setdefault(prefix + name, torch.zeros_like(buffer))
 
 
 def detached(fake: Any) -> Any:
@@ -93,6 +124,8 @@ class Engine(metaclass=Built):
     modules: dict[str, nn.Module]
     optimizers: dict[str, torch.optim.Optimizer]
     wrapped: list[nn.Module]  # the DDP-wrapped networks (none in one process)
+    # Recipe.tick: add one to a checkpointed counter, answered from its Python copy
+    tick: Callable[[str, str], int]
 
     # -- the recipe's part --------------------------------------------------------------------
     def draw(self, stream: BatchStream) -> Any:
@@ -117,7 +150,7 @@ class Engine(metaclass=Built):
     # -- the engine's part --------------------------------------------------------------------
     def finish(self) -> None:
         """Called once after the constructor: the EMA copies and the phases' parameter sets."""
-        if self.cfg.train.ema:
+        if keeps_ema(self.cfg):
             for name in self.ema_of:
                 average = copy.deepcopy(self.modules[name]).eval().requires_grad_(False)
                 self.modules[ema_name(name)] = average
@@ -126,6 +159,11 @@ class Engine(metaclass=Built):
             for n in self.ema_of
             if ema_name(n) in self.modules
         ]
+        if self.averages:  # the average's age, for the ramp; kept with any EMA so that a resume
+            # switching the ramp on finds it, and checkpointed so that a resume keeps the ramp
+            clock = RecipeState(g_steps=0).to(self.device)
+            clock.register_load_state_dict_pre_hook(_fill_missing_clock)
+            self.modules[EMA_CLOCK] = clock
         self.params = {
             name: [p for group in opt.param_groups for p in group["params"]]
             for name, opt in self.optimizers.items()
@@ -207,11 +245,20 @@ class Engine(metaclass=Built):
 
     @torch.no_grad()
     def update_averages(self) -> None:
-        """theta_ema <- lerp(theta_ema, theta, 1 - train.ema) for every registered pair."""
+        """theta_ema <- lerp(theta_ema, theta, 1 - beta) for every registered pair, with this
+        step's beta from `ema_beta`."""
+        if not self.averages:
+            return
+        # The images averaged before this step. train.batch_size is the whole job's batch under
+        # torchrun too (gankit.core.distributed), as StyleGAN2-ADA's batch_size is, so no world
+        # size enters; a resume that changes the batch counts the earlier steps at the new one.
+        images = self.tick(EMA_CLOCK, "g_steps") * self.cfg.train.batch_size
+        beta = ema_beta(self.cfg.train, images)
         for live, average in self.averages:
-            torch._foreach_lerp_(
-                list(average.parameters()), list(live.parameters()), 1 - self.cfg.train.ema
-            )
+            torch._foreach_lerp_(list(average.parameters()), list(live.parameters()), 1 - beta)
+            # Buffers are copied from G, not averaged (as StyleGAN2-ADA does): they are running
+            # records, not learned weights: batch-norm statistics, already averages over recent
+            # batches, and integer counters such as num_batches_tracked, which lerp cannot blend.
             for b_average, b in zip(average.buffers(), live.buffers()):
                 b_average.copy_(b)
 
