@@ -37,6 +37,7 @@ STABILISED = {  # every stabiliser with per-step state or randomness
     "instance_noise": 0.1,
     "diffaugment": ["color", "translation"],
     "feature_matching": 1.0,
+    "ada": {"interval": 2},  # p's update on every other D step: both kinds of step are watched
 }
 FAMILIES = {
     "unconditional": {"nets": MLP, "loss": LAZY_R1},

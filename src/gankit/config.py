@@ -12,9 +12,10 @@ import math
 import re
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -125,6 +126,38 @@ class StabilisersConfig:
     diffaugment: list[str] = field(default_factory=list)  # of color, translation, cutout
     instance_noise: float = 0.0  # std of Gaussian noise on D's inputs, annealed to 0 (0: off)
     instance_noise_steps: int = 0  # G steps to anneal over (0: all of train.steps)
+    # adaptive discriminator augmentation: {} or null is off; any key of ADA turns it on, with
+    # the defaults for the rest (gankit.ada)
+    ada: dict[str, float] | None = field(default_factory=dict)
+
+    # ADA's keys: (default, type, whether a value is allowed, the rule in words). speed_img is
+    # the number of images over which p can move from 0 to 1 (StyleGAN2-ADA's ada_kimg * 1000).
+    ADA: ClassVar[dict[str, tuple[float, type, Callable[[float], bool], str]]] = {
+        "target": (0.6, float, lambda v: 0 <= v < 1, "the sign-mean target r_t, in [0, 1)"),
+        "speed_img": (500_000.0, float, lambda v: 0 < v <= BIG, "a number of images > 0"),
+        "interval": (4, int, lambda v: 1 <= v <= BIG, "a number of D steps >= 1"),
+        "p_init": (0.0, float, lambda v: 0 <= v <= 1, "a probability in [0, 1]"),
+    }
+
+    def __post_init__(self) -> None:
+        """Check stabilisers.ada key by key and fill in the defaults of the keys not given."""
+        checked = {}
+        for key, value in (self.ada or {}).items():
+            path = f"stabilisers.ada.{key}"
+            if key not in self.ADA:
+                known = [f"stabilisers.ada.{k}" for k in self.ADA]
+                raise BadInput(
+                    f'unknown config key "{path}".{closest(path, known)} stabilisers.ada takes '
+                    f"{', '.join(self.ADA)}."
+                )
+            _, kind, allowed, rule = self.ADA[key]
+            checked[key] = _check(value, kind, path)
+            if not allowed(checked[key]):  # NaN fails every comparison
+                raise BadInput(f"config key {path} = {checked[key]:g} is out of range: use {rule}.")
+        if checked:
+            self.ada = {key: checked.get(key, default) for key, (default, *_) in self.ADA.items()}
+        else:
+            self.ada = {}
 
 
 @dataclass

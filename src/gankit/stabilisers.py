@@ -13,6 +13,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
+from gankit.ada import AdaptiveAugment
 from gankit.augment import AUGMENTATIONS, diff_augment
 from gankit.config import Config
 from gankit.core.state import RecipeState
@@ -28,9 +29,11 @@ WHEN = {
     "historical_averaging": "the game cycles: pull weights to their past mean (weight)",
     "diffaugment": "little data: same differentiable augmentation on real and fake (policies)",
     "instance_noise": "disjoint supports early on: noise on D's inputs, annealed to 0 (std)",
+    "ada": "little data: augmented D inputs, p raised while D overfits (target, speed_img)",
 }
 # Papers: minibatch discrimination, feature matching, label smoothing and historical averaging:
-# Salimans et al. 2016; DiffAugment: Zhao et al. 2020; instance noise: Sonderby et al. 2017.
+# Salimans et al. 2016; DiffAugment: Zhao et al. 2020; instance noise: Sonderby et al. 2017;
+# ADA (adaptive discriminator augmentation): Karras et al. 2020.
 
 
 def active_stabilisers(cfg: Config) -> list[str]:
@@ -61,6 +64,15 @@ def check(cfg: Config) -> None:
         )
     if s.instance_noise < 0 or s.instance_noise_steps < 0:
         raise BadInput("stabilisers.instance_noise and instance_noise_steps must be >= 0.")
+
+
+def check_images(shape: tuple[int, ...]) -> None:
+    """ADA's transforms need square images of 1 or 3 channels."""
+    if len(shape) != 3 or shape[0] not in (1, 3) or shape[1] != shape[2]:
+        raise BadInput(
+            f"stabilisers.ada augments square images with 1 or 3 channels, and this data's items "
+            f"are {'x'.join(map(str, shape))}: switch it off (stabilisers.ada: {{}})."
+        )
 
 
 # -- D's penultimate features, of any network ---------------------------------------------------
@@ -165,8 +177,11 @@ class Stabilisers:
             modules.update(hist_g=HistoricalAverage(g), hist_d=HistoricalAverage(d))
         if self.s.instance_noise:
             modules["stabilisers"] = RecipeState(step=0)
+        if self.s.ada:
+            check_images(shape)
+            modules["ada"] = AdaptiveAugment(**self.s.ada)
         device = next(d.parameters()).device
-        for name in ("hist_g", "hist_d", "stabilisers"):
+        for name in ("hist_g", "hist_d", "stabilisers", "ada"):
             if name in modules:
                 modules[name].to(device)
 
@@ -176,6 +191,8 @@ class Stabilisers:
         for x in batches:
             if self.s.diffaugment:
                 x = diff_augment(x, self.s.diffaugment, self.rng)
+            if self.s.ada:
+                x = self.modules["ada"](x, self.rng)
             if self.s.instance_noise:
                 if self.noise_step is None:  # read once, after any resume restored the clock
                     self.noise_step = int(self.modules["stabilisers"].step)
@@ -184,6 +201,16 @@ class Stabilisers:
                 x = x + std * noise
             out.append(x)
         return tuple(out)
+
+    def observe_real(self, real_logits: Tensor) -> dict[str, Tensor]:
+        """After D's forward on the (augmented) real batch: ADA counts its logits' signs and
+        adapts p; returns `ada_p` and `ada_rt` to log (nothing when ADA is off).
+
+        The gradient penalty (loss.penalty) stays on the un-augmented reals, where StyleGAN2-ADA
+        puts R1 on the augmented ones: a clean image is one that every transform skipped, so it
+        is among what D trains on, and the penalty keeps one random stream and one cost whether
+        ADA is on or off."""
+        return self.modules["ada"].observe(real_logits) if self.s.ada else {}
 
     def d_loss(self, game: Game) -> Callable[[Tensor, Tensor], Tensor]:
         """The D loss to use: the game's own, or with its real target smoothed."""

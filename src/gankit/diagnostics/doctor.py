@@ -49,6 +49,8 @@ VANISHED = 0.1  # gradient norm below this fraction of its peak so far
 OSC_WINDOW = 8  # log steps looked at for oscillation
 OSC_TURNS = 5  # direction changes of D's loss within the window ...
 OSC_SWING = 1.0  # ... with a range over this (and over the median |d_loss|)
+OVERFIT_RT = 0.9  # r_t = E[sign D(x)] over real images at or above this ...
+OVERFIT_PATIENCE = 3  # ... at this many log steps in a row, once WARMUP of the run is done
 LOSS_KEYS = ("d_loss", "g_loss", "d_real", "d_fake")
 N_CONDITION_LATENTS = 16  # latents each condition is drawn at, for condition_spread
 MAX_CONDITIONS = 10  # classes or captions compared
@@ -147,8 +149,8 @@ class Doctor:
         return measured
 
     def diagnose(self, step: int) -> list[Event]:
-        checks = (nonfinite, discriminator_wins, mode_collapse, collapse_across_conditions,
-                  oscillation)  # fmt: skip
+        checks = (nonfinite, discriminator_wins, discriminator_overfits, mode_collapse,
+                  collapse_across_conditions, oscillation)  # fmt: skip
         found = [check(self.history, step, self) for check in checks]
         return [e for e in found if e is not None]
 
@@ -206,6 +208,70 @@ def discriminator_wins(history: list[dict[str, Any]], step: int, doc: Doctor) ->
             "give G a higher optim.lr_g (two time-scale updates)",
         ],
     )
+
+
+def discriminator_overfits(history: list[dict[str, Any]], step: int, doc: Doctor) -> Event | None:
+    """D is sure of (nearly) every real image it trains on: r_t = E[sign D(x)] near 1, the
+    overfitting heuristic of Karras et al. 2020, read from `ada_rt` when ADA logs it.
+
+    Without ADA, d_real = E[sigmoid D(x)] of a game whose D gives a logit of P(real) bounds it
+    from below: a real image D rejects adds at most 1/2 to d_real, so the share D accepts is
+    above 2 d_real - 1 and r_t >= 4 d_real - 3. Image data only, where ADA applies.
+    """
+    if doc.ds.kind != "image" or step < WARMUP * doc.cfg.train.steps:
+        return None
+    recent = history[-OVERFIT_PATIENCE:]
+    rts = [real_sign_mean(r, doc) for r in recent]
+    if len(recent) < OVERFIT_PATIENCE or not all(_finite(v) and v >= OVERFIT_RT for v in rts):
+        return None
+    last = recent[-1]
+    more_data = "more training images: D memorises a small set, and augmentation only slows it"
+    if "ada_rt" in last:
+        what = (
+            f"r_t = E[sign D(x)] over the augmented real images is {rts[-1]:.2f} with ADA's p "
+            f"at {last.get('ada_p', 0):.2f}"
+        )
+        fixes = [
+            more_data,
+            "a smaller stabilisers.ada.speed_img lets p rise faster (images for p to go 0 to 1)",
+            "add stabilisers.diffaugment: [color, translation, cutout] on top",
+        ]
+    else:
+        what = (
+            f"D(x) is {last['d_real']:.3f} on real images, so r_t = E[sign D(x)] >= {rts[-1]:.2f}"
+        )
+        fixes = [more_data, "regularise D: loss.penalty: r1, or a lower optim.lr_d"]
+        if applies_stabilisers(doc.cfg.recipe):
+            fixes[:0] = [
+                "turn on stabilisers.ada (e.g. stabilisers.ada.target=0.6): augmentation of what "
+                "D sees, as strong as r_t asks for",
+                "or stabilisers.diffaugment: [color, translation, cutout], a fixed augmentation",
+            ]
+    return Event(
+        "d-overfits",
+        step,
+        "the discriminator overfits",
+        f"{what} at {OVERFIT_PATIENCE} log steps in a row: D has memorised the real images "
+        f"rather than learnt what makes them real, and its feedback to G degrades.",
+        fixes,
+    )
+
+
+def applies_stabilisers(recipe: str) -> bool:
+    """Whether the recipe reads the stabilisers: section (the unconditional family does)."""
+    from gankit.recipes import RECIPES
+    from gankit.recipes.unconditional import Unconditional
+
+    return issubclass(RECIPES.get(recipe), Unconditional)
+
+
+def real_sign_mean(record: dict[str, Any], doc: Doctor) -> float | None:
+    """r_t of a log record: ADA's own, or the bound from d_real (None when neither applies)."""
+    if "ada_rt" in record:
+        return record["ada_rt"]
+    if doc.game.probabilistic and _finite(record.get("d_real")):
+        return 4 * record["d_real"] - 3
+    return None
 
 
 def mode_collapse(history: list[dict[str, Any]], step: int, doc: Doctor) -> Event | None:

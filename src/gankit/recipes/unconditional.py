@@ -51,7 +51,7 @@ class Unconditional(Recipe):
         if self.penalty.term is not None:  # no zero tensor added on the hot path without one
             # The eager D (not the compiled one); under DDP its gradients are still reduced.
             loss = loss + self.penalty_of(self.modules["d"], real, fake)
-        return loss, self.d_outputs(real_logits, fake_logits)
+        return loss, self.d_outputs(real_logits, fake_logits) | self.stab.observe_real(real_logits)
 
     def g_loss(self, batch: tuple[Tensor, Tensor | None], fake: Tensor) -> tuple[Tensor, dict]:
         """G minimises game.g_loss(D(G(z))) (+ the stabilisers' terms)."""
