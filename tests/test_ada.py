@@ -4,6 +4,7 @@ p's update by the paper's rule, a short run on 16 images, the config's checks, t
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -222,3 +223,17 @@ def test_without_ada_the_doctor_bounds_r_t_by_d_real_and_names_ada():
     assert dr.discriminator_overfits(sure, 500, Stub(kind="points")) is None
     cgan = dr.discriminator_overfits(sure, 500, Stub(recipe="cgan"))
     assert not any("stabilisers" in f for f in cgan.fixes)  # cgan reads no stabilisers: section
+
+
+def test_resume_refuses_switching_ada_and_allows_changing_its_settings():
+    from gankit.train import resume_policy
+
+    def cfg(ada):
+        return config.from_dict(tiny_digits() | {"stabilisers": {"ada": ada}})
+
+    on, faster, off = cfg({"target": 0.6}), cfg({"target": 0.7}), cfg({})
+    assert resume_policy.changes(on, faster)
+    resume_policy.plan(Path("unused"), on, faster)  # a setting of ADA: free
+    for before, after in ((on, off), (off, on)):
+        with pytest.raises(BadInput, match="stabilisers.ada"):
+            resume_policy.plan(Path("unused"), before, after)

@@ -124,6 +124,13 @@ RULES: tuple[Rule, ...] = (
         _on_both_times,
         "it stays on, or stays off",
     ),
+    Rule(
+        "stabilisers.ada",  # on, it flattens to stabilisers.ada.target ...: those are free
+        REFUSED,
+        _STATE,
+        _on_both_times,
+        "it stays on, or stays off",
+    ),
     Rule("stabilisers.*", FREE, "loss terms and augmentations apply from the next step"),
 )
 
