@@ -41,9 +41,19 @@ def gradient_penalty(critic: Critic, real: Tensor, fake: Tensor, g: torch.Genera
     return ((input_gradient(critic, x_hat).norm(dim=1) - 1) ** 2).mean()
 
 
+def zero_centred(critic: Critic, *batches: Tensor) -> Tensor:
+    """0.5 * sum over the batches of E[||grad D(x)||^2]: R1 on real data, R2 on fakes."""
+    return 0.5 * sum(input_gradient(critic, x).pow(2).sum(1).mean() for x in batches)
+
+
 def r1_penalty(critic: Critic, real: Tensor, fake: Tensor, g: torch.Generator) -> Tensor:
     """0.5 E[||grad D(x)||^2] on real data (Mescheder et al. 2018)."""
-    return 0.5 * input_gradient(critic, real).pow(2).sum(1).mean()
+    return zero_centred(critic, real)
+
+
+def r1r2_penalty(critic: Critic, real: Tensor, fake: Tensor, g: torch.Generator) -> Tensor:
+    """0.5 (E[||grad D(x)||^2] + E[||grad D(G(z))||^2]): R1 and R2 (Huang et al. 2024)."""
+    return zero_centred(critic, real, fake)
 
 
 def dragan_penalty(critic: Critic, real: Tensor, fake: Tensor, g: torch.Generator) -> Tensor:
@@ -70,6 +80,12 @@ def gp() -> Penalty:
 def r1() -> Penalty:
     """R1: squared gradient norm on real data; helps GANs converge (weight gamma)."""
     return Penalty(term=r1_penalty)
+
+
+@PENALTIES.register("r1r2")
+def r1r2() -> Penalty:
+    """R1 + R2: zero-centred gradient norms on real and fake data, R3GAN's (weight gamma)."""
+    return Penalty(term=r1r2_penalty)
 
 
 @PENALTIES.register("dragan")

@@ -20,19 +20,36 @@ LOSSES = Registry("loss")
 
 @dataclass(frozen=True)
 class Game:
+    """D's and G's objectives on D's logits: `d_loss(D(x), D(G(z)))`, `g_loss(D(G(z)), D(x))`.
+
+    Only a relativistic game's G loss reads D(x); the others take it and ignore it, or go without.
+    A flag rather than a second G-loss field, so that every game keeps one G loss called one way
+    and a recipe runs D on real data in G's step only when `relativistic` asks for it.
+    """
+
     d_loss: Callable[[Tensor, Tensor], Tensor]  # (D(x), D(G(z))) -> scalar D minimises
-    g_loss: Callable[[Tensor], Tensor]  # D(G(z)) -> scalar G minimises
+    g_loss: Callable[..., Tensor]  # D(G(z)) [, D(x) if relativistic] -> scalar G minimises
     probabilistic: bool  # D's output is the logit of P(real); D(x) is reported as sigmoid
     default_penalty: str | None = None  # what loss.penalty "auto" means for this game
     # D's loss with real target 1 - s (one-sided label smoothing); None: the game has no target
     d_loss_at: Callable[[Tensor, Tensor, float], Tensor] | None = None
     saturates: bool = False  # G's loss flattens where D wins (the original minimax game)
+    relativistic: bool = False  # both losses compare paired D(x)_i and D(G(z))_i (RpGAN)
 
     def __post_init__(self) -> None:
         # Losses are computed in float32 even when the networks run under bf16 autocast.
         d_loss, g_loss = self.d_loss, self.g_loss
         object.__setattr__(self, "d_loss", lambda real, fake: d_loss(real.float(), fake.float()))
-        object.__setattr__(self, "g_loss", lambda fake: g_loss(fake.float()))
+        if not self.relativistic:
+            object.__setattr__(self, "g_loss", lambda fake, real=None: g_loss(fake.float()))
+            return
+
+        def paired_g_loss(fake: Tensor, real: Tensor | None = None) -> Tensor:
+            if real is None:
+                raise ValueError("a relativistic game's G loss needs D(x): call g_loss(fake, real)")
+            return g_loss(fake.float(), real.float())
+
+        object.__setattr__(self, "g_loss", paired_g_loss)
 
     def with_label_smoothing(self, s: float) -> Game:
         """This game with D's real target 1 - s (fakes keep theirs); s = 0 is the game itself."""
@@ -122,6 +139,28 @@ def hinge() -> Game:
         lambda real, fake: F.relu(1 - real).mean() + F.relu(1 + fake).mean(),
         wasserstein_g_loss,
         probabilistic=False,
+    )
+
+
+def relativistic_pair_loss(first: Tensor, second: Tensor) -> Tensor:
+    """E[softplus(second_i - first_i)] = -E[log sigmoid(first_i - second_i)] over the pairs i:
+    the loss of the player that wants its first batch judged more real than the second."""
+    return F.softplus(second - first).mean()
+
+
+@LOSSES.register("rpgan")
+def rpgan() -> Game:
+    """Relativistic pairing game (RpGAN, R3GAN's loss): D(x_i) against D(G(z_i)), pair by pair."""
+    # D minimises E[softplus(D(G(z)_i) - D(x_i))] and G the same with the roles swapped, so one
+    # function serves both (d_loss(real, fake), g_loss(fake, real)). With R1 + R2 it converges
+    # locally (Huang et al. 2024). D's output is a score whose differences are logits: reported
+    # raw, and with no real target that label smoothing could move.
+    return Game(
+        relativistic_pair_loss,
+        relativistic_pair_loss,
+        probabilistic=False,
+        default_penalty="r1r2",
+        relativistic=True,
     )
 
 

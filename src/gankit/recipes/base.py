@@ -36,11 +36,20 @@ class Recipe(Engine):
 
     supports_distributed = False  # draws all its training randomness through `distributed`
     samples_from_noise = True  # G(z) draws samples (not so for image-to-image translation)
+    real_in_g_loss = False  # g_loss passes D(x) to the game: relativistic games (rpgan) can train
 
     def __init__(self, cfg: Config, spec: DataSpec, device: torch.device) -> None:
         self.cfg, self.device = cfg, device
         self.spec = spec
         self.game: Game = LOSSES.get(cfg.loss.name)()
+        if self.game.relativistic and not self.real_in_g_loss:
+            others = [n for n in RECIPES.names() if RECIPES.get(n).real_in_g_loss]
+            others.remove("unconditional")
+            raise BadInput(
+                f"loss.name {cfg.loss.name} needs the real batch in G's loss; recipe "
+                f"{cfg.recipe} does not pass it: use recipe unconditional (or "
+                f"{', '.join(others)}), or another game."
+            )
         auto = self.game.default_penalty or "none"
         name = auto if cfg.loss.penalty == "auto" else cfg.loss.penalty
         self.penalty: Penalty = PENALTIES.get(name)()

@@ -16,6 +16,7 @@ class CGAN(LabelledRecipe):
     """Conditional GAN: labels fed to G and D (one-hot joined to D's input; Mirza & Osindero)."""
 
     head = "concat"
+    real_in_g_loss = True
 
     def __init__(self, cfg: Config, spec: DataSpec, device: torch.device) -> None:
         super().__init__(cfg, spec, device)
@@ -32,5 +33,10 @@ class CGAN(LabelledRecipe):
         return loss, self.d_outputs(real_logits, fake_logits)
 
     def g_loss(self, batch: tuple[Tensor, Tensor, Tensor], fake: Tensor) -> tuple[Tensor, dict]:
-        """G minimises game.g_loss(D(G(z, c), c))."""
-        return self.game.g_loss(self.D(fake, batch[2])), {}
+        """G minimises game.g_loss(D(G(z, c), c)), or game.g_loss(D(G(z, c), c), D(x, y)) for a
+        relativistic game."""
+        real, y, c = batch
+        if not self.game.relativistic:
+            return self.game.g_loss(self.D(fake, c)), {}
+        # the pairs mix classes (R3GAN's conditional loss does too); D(x, y) builds no graph
+        return self.game.g_loss(self.D(fake, c), self.D(real, y)), {}

@@ -20,6 +20,7 @@ class Unconditional(Recipe):
     """Unconditional GAN: n_critic D steps, then one G step (pytorch/examples dcgan maths)."""
 
     supports_distributed = True
+    real_in_g_loss = True
     options: dict[str, Any] = {}  # recipe_options with defaults (subclasses add theirs)
 
     def __init__(self, cfg: Config, spec: DataSpec, device: torch.device) -> None:
@@ -54,9 +55,15 @@ class Unconditional(Recipe):
         return loss, self.d_outputs(real_logits, fake_logits) | self.stab.observe_real(real_logits)
 
     def g_loss(self, batch: tuple[Tensor, Tensor | None], fake: Tensor) -> tuple[Tensor, dict]:
-        """G minimises game.g_loss(D(G(z))) (+ the stabilisers' terms)."""
-        (fake_in,) = self.stab.inputs(fake)  # the same tensor when off
-        loss = self.game.g_loss(self.D(fake_in))
+        """G minimises game.g_loss(D(G(z))), or game.g_loss(D(G(z)), D(x)) for a relativistic
+        game (+ the stabilisers' terms)."""
+        if self.game.relativistic:  # D(x) as D's own step sees it, paired with the fakes by row
+            real_in, fake_in = self.stab.inputs(batch[0], fake)
+            # no graph is built for D(x): D's weights are frozen in G's phase
+            loss = self.game.g_loss(self.D(fake_in), self.D(real_in))
+        else:
+            (fake_in,) = self.stab.inputs(fake)  # the same tensor when off
+            loss = self.game.g_loss(self.D(fake_in))
         for term in self.stab.g_terms(self.D, batch[0], fake_in):  # none when off
             loss = loss + term
         return loss, {}
