@@ -126,7 +126,7 @@ def test_a_diverged_session_stops_and_its_state_stays_valid_json():
     [
         ({"loss": "wgan-pg"}, 'unknown loss "wgan-pg". Did you mean "wgan-gp"?'),
         ({"dataset": "rings"}, 'unknown dataset "rings". Did you mean "ring"?'),
-        ({"penalty": "r2"}, 'unknown penalty "r2". Did you mean "r1"?'),
+        ({"penalty": "r2"}, 'unknown penalty "r2". Did you mean "r1r2"?'),
         ({"datset": "ring"}, 'unknown setting "datset". Did you mean "dataset"?'),
         ({"lr_g": 5}, "lr_g = 5 is out of range"),
         ({"lr_d": 0}, "lr_d = 0 is out of range"),

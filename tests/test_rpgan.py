@@ -183,3 +183,8 @@ def test_r3gan_refuses_other_sides_and_bad_groups():
         nets.build("r3gan", "g", (1, 48, 48), 8)
     with pytest.raises(BadInput, match="not a multiple of group_size 8"):
         nets.build("r3gan", "d", (1, 28, 28), 0, width=12)
+
+
+def test_r3gan_refuses_spectral_norm_in_one_line():
+    with pytest.raises(BadInput, match="spectral norm"):
+        nets.build("r3gan", "d", (1, 28, 28), 64, spectral_norm=True)

@@ -103,7 +103,8 @@ class Doctor:
         # Latents from a generator seeded by the step: the same numbers after a resume.
         g = torch.Generator(device=recipe.device).manual_seed(self.cfg.train.seed * 7919 + step)
         out: dict[str, float] = {}
-        norm = gradient_norm_of(recipe, recipe.noise(N_GRADIENT, g))
+        real = self.ds.to_model_range(self.ds.x[:N_GRADIENT]).to(recipe.device)
+        norm = gradient_norm_of(recipe, recipe.noise(N_GRADIENT, g), real)
         if norm is not None:
             out["g_grad_norm"] = norm
         fake = generated(recipe, N_DIVERSITY, g)
@@ -405,7 +406,7 @@ def load_evaluator(cfg: Config, ds: Dataset) -> Any:
         return None
 
 
-def gradient_norm_of(recipe: Any, z: Tensor) -> float | None:
+def gradient_norm_of(recipe: Any, z: Tensor, real: Tensor) -> float | None:
     """The G gradient norm for recipes whose G takes z alone and D returns one logit."""
     if getattr(recipe, "conditional", False) or not {"g", "d"} <= set(recipe.modules):
         return None
@@ -413,7 +414,7 @@ def gradient_norm_of(recipe: Any, z: Tensor) -> float | None:
         return None  # a backward on one rank alone would wait forever for the others
     g, d = recipe.modules["g"], recipe.modules["d"]
     try:
-        return generator_gradient_norm(g, d, recipe.game.g_loss, z)
+        return generator_gradient_norm(g, d, recipe.game.g_loss, z, real)
     except (TypeError, RuntimeError, ValueError, BadInput):  # another signature, or packing
         return None
 

@@ -39,15 +39,18 @@ def gradient_norm(loss: Tensor, params: list[nn.Parameter]) -> float:
 def generator_gradient_norm(
     g: nn.Module,
     d: nn.Module,
-    g_loss: Callable[[Tensor], Tensor],
+    g_loss: Callable[..., Tensor],
     z: Tensor,
+    real: Tensor | None = None,
 ) -> float:
-    """||grad_theta_G g_loss(D(G(z)))|| for an unconditional G and D, without side effects."""
+    """||grad_theta_G g_loss(D(G(z)), D(x))|| for an unconditional G and D, without side effects
+    (`real`: a batch x that a relativistic game pairs with the fakes; other games ignore it)."""
     d_flags = [p.requires_grad for p in d.parameters()]
     with frozen_buffers(g, d):
         d.requires_grad_(False)  # gradients flow through D's input only
         try:
-            return gradient_norm(g_loss(d(g(z))), list(g.parameters()))
+            loss = g_loss(d(g(z))) if real is None else g_loss(d(g(z)), d(real))
+            return gradient_norm(loss, list(g.parameters()))
         finally:
             for p, flag in zip(d.parameters(), d_flags):
                 p.requires_grad_(flag)

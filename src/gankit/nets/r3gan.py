@@ -15,8 +15,8 @@ starts as its stages' transitions alone, and the others start at He's scale time
 L blocks in the network (R3GAN's L^(-1/(2m-2)), m = 3 convs a block), which keeps the variance
 of the residual sum bounded as blocks are added.
 
-Not for `spectral_norm: true`: a zero-initialised conv has no largest singular value to divide
-by (its output would be NaN), and R3GAN's D needs no normalisation, R1 + R2 regularise it.
+Not for `spectral_norm: true` (refused, the `zero_init` trait): a zero-initialised conv has no
+largest singular value to divide by, and R3GAN's D needs no normalisation, R1 + R2 regularise it.
 
 Sides 28, 32 and 64 (s0 = 7, 4, 4); every stage up to 16 px is `width` wide, and each octave
 above it halves the width, where the activations are 4x larger. Unlike R3GAN's linear output, G
@@ -158,7 +158,7 @@ class Discriminator(nn.Module):
         return self.head(h).flatten()
 
 
-@NETS.register("r3gan")
+@NETS.register("r3gan", traits=("zero_init",))
 def r3gan(
     role: str,
     shape: tuple[int, ...],

@@ -21,6 +21,8 @@ TRAITS = {
     "taps": "D's forward(x, taps=True) also returns its hidden activations (feature matching)",
     "domain_head": "D built with num_classes > 0 returns (logits, class logits) (StarGAN)",
     "class_head": "D takes conditioning=...; 'classes' gives K class logits (SGAN, the VAE)",
+    "zero_init": "residual branches start at zero (fix-up init): no spectral norm, which would "
+    "divide by their zero singular value",
 }
 
 # Options every network takes (in nets.g_options / nets.d_options), and when each helps.
@@ -73,6 +75,12 @@ def build(
         net = builder(role, tuple(shape), z_dim, num_classes, **options)
     except ValueError as e:  # a builder's own check of shape or option values
         raise BadInput(f'network "{name}": {e}') from None
+    if spectral_norm and NETS.has(name, "zero_init"):
+        raise BadInput(
+            f'network "{name}" starts its residual branches at zero, where spectral norm divides '
+            "by zero: drop spectral_norm from its options (its game's R1/R2 penalty is its "
+            "regulariser)."
+        )
     if spectral_norm:
         for module in list(net.modules()):
             if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):

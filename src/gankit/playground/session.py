@@ -139,7 +139,9 @@ class Session:
     def g_directions(self, fake: Tensor) -> Tensor:
         """Where G's loss pushes each generated point: minus the gradient of its term."""
         x = fake.detach().requires_grad_(True)
-        loss = self.recipe.game.g_loss(self.recipe.modules["d"](x))
+        d = self.recipe.modules["d"]
+        real = self.real[: len(x)].to(x.device)  # rpgan pairs each fake with a real point
+        loss = self.recipe.game.g_loss(d(x), d(real))
         (grad,) = torch.autograd.grad(loss * len(x), x)  # per point, not divided by the batch
         return -grad
 

@@ -43,6 +43,7 @@ D_OUTPUT = {
     "wgan-gp": "critic score",
     "lsgan": "least-squares score",
     "hinge": "margin score",
+    "rpgan": "relativistic score",  # only D(x) - D(G(z)) means something: its level is free
 }
 
 
