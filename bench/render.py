@@ -144,22 +144,6 @@ def speed_table() -> str:
     return section(recs, header, rows)
 
 
-def median_ratio(runs: list[Record]) -> float:
-    return statistics.median(r["ratio"] for r in runs)
-
-
-def engine_step_table() -> str:
-    recs = current("engine-step-dcgan28")
-    trees: dict[str, list[Record]] = {}
-    for r in recs:
-        trees.setdefault(r["tree"], []).append(r)
-    rows = [
-        [tree, ", ".join(f"{r['ratio']:.2f}" for r in runs), f"{median_ratio(runs):.2f}"]
-        for tree, runs in trees.items()
-    ]
-    return section(recs, ["code", "ratio per round (alternating)", "median"], rows)
-
-
 ARCH_CONFIGS = {
     "dcgan": "dcgan-fashion",
     "dcgan-hinge-sn": "hinge-fashion",
@@ -209,7 +193,7 @@ def threads_table() -> str:
         recs,
         ["threads", "run", "load average", "steps/s at each log step"],
         rows,
-        ((r"train\.threads=\d", "train.threads=T"),),
+        ((r"train\.threads=\d", "train.threads=T"), (r"threads-\d+-\d+", "threads-T-R")),
     )
 
 
@@ -628,7 +612,6 @@ def did_not_help() -> str:
 TABLES: dict[str, Callable[[], str]] = {
     "configs": configs_table,
     "speed": speed_table,
-    "engine_step": engine_step_table,
     "gpu": gpu_table,
     "threads": threads_table,
     "cli_startup": cli_startup_table,

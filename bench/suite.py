@@ -3,7 +3,9 @@ its records and renders; `make bench-quick`, run by CI) or at the size of docs/B
 (`--size full`, `make bench`: hours on a 2-core CPU). Records go to OUT/records and the page
 rendered from them to OUT/BENCHMARKS.md; the quick size uses a temporary folder for both, and for
 the cache of evaluators (where it trains a 1-epoch Fashion-MNIST evaluator, so that nothing the
-user has cached is touched or trusted). The numbers of a quick run mean nothing.
+user has cached is touched or trusted). The numbers of a quick run mean nothing. The gpu step
+runs bench/gpu.py's CPU smoke run at the quick size, and bench/gpu.py itself at the page's size
+where there is a CUDA device (skipped, with a line saying so, where there is none).
 
     python bench/suite.py                              # quick, every step
     python bench/suite.py speed toys                   # quick, some steps
@@ -24,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 GANKIT = [PY, "-m", "gankit"]
+COMMANDS = [PY, "bench/commands.py"]  # the benchmarks that are plain gankit commands
 SEEDS = ["0", "1", "2"]
 
 
@@ -32,16 +35,23 @@ def steps(full: bool) -> dict[str, list[list[str]]]:
     folder for the runs they train)."""
     q = not full
     return {
-        "evaluator": [[*GANKIT, "evaluator", "train", "--dataset", "fashion-mnist",
-                       *(["--epochs", "1"] if q else [])]],
+        "evaluator": [[*COMMANDS, "evaluators", *(["--epochs", "1"] if q else [])]],
         "configs": [[PY, "bench/configs.py", "--budget", "3" if q else "30",
                      *(["--steps", "2", "--only", "quickstart", "ring"] if q else [])]],
         "speed": [[PY, "bench/speed.py", *(["--cases", "mlp", "--batches", "16"] if q else []),
                    "--steps", "1" if q else "5", "--repeats", "1" if q else "3"]],
+        "threads": [[*COMMANDS, "threads", "--runs", "RUNS",
+                     *(["--reps", "1", "--steps", "20", "--log-every", "10"] if q else [])]],
+        "cli-startup": [[PY, "bench/cli_startup.py", "--src", "current=src",
+                         "--repeats", "1" if q else "5"]],
+        "eval-cost": [[*COMMANDS, "eval-cost", "--runs", "RUNS",
+                       *(["--n", "500", "--steps", "2"] if q else [])]],
         "toys": [[PY, "bench/quality.py", f"configs/{c}.yaml", "--seeds", "1" if q else "10",
                   *(["--budget", "2"] if q else []), "--record", r]
                  for c, r in (("ring", "ring-10-seeds"), ("ring-pacgan", "ring-10-seeds-pacgan"),
                               ("grid-r1", "grid-10-seeds-r1"))],
+        "stacked": [[*COMMANDS, "stacked", "--runs", "RUNS", *(["--data", "stacked-fashion",
+                      "--set", "train.steps=3", "eval.n=200"] if q else [])]],
         "architectures": [[PY, "bench/architectures.py", "--budget", "3" if q else "600",
                            "--seeds", *(["0"] if q else SEEDS), "--n", "300" if q else "10000",
                            "--runs", "RUNS/architectures", *(["--only", "dcgan"] if q else [])]],
@@ -51,6 +61,8 @@ def steps(full: bool) -> dict[str, list[list[str]]]:
         "translation": [[PY, "bench/translation.py", "--steps", "3" if q else "1500",
                          "--n", "200" if q else "2000", "--out", "RUNS/translation",
                          *(["--only", "pix2pix"] if q else [])]],
+        "sgan": [[*COMMANDS, "sgan", "--runs", "RUNS", *(["--labelled", "100", "--seeds", "0",
+                   "--set", "train.steps=3"] if q else [])]],
         "conditional": [
             [*GANKIT, "train", f"configs/{c}-fashion.yaml", "--out", f"RUNS/{c}",
              "--set", f"train.steps={3 if q else 3000}", "--set", "train.progress=false",
@@ -77,9 +89,46 @@ def steps(full: bool) -> dict[str, list[list[str]]]:
                                             "sr-photos-x4", "colourise")],
         "fid-inception": [] if q else [[PY, "bench/fid_inception.py", "--dataset",
                                         "fashion-mnist", "--n", "2100", "--threads", "1"]],
-        # on a GPU, bench/gpu.py is run by itself (no --device cpu); here its code runs tiny
-        "gpu": [[PY, "bench/gpu.py", "--device", "cpu", "--tiny", "--out", "RUNS/gpu"]] * q,
+        # bench/gpu.py by itself on a GPU; at the quick size its code runs tiny on the CPU
+        "gpu": [[*COMMANDS, "gpu", "--runs", "RUNS", *(["--device", "cpu", "--tiny"] if q else [])]]
+               if q or cuda() else [],
     }  # fmt: skip
+
+
+# The records files each step appends to (docs/benchmarks/NAME.jsonl): the suite checks that a
+# step writes no other, and tests/test_benchmarks_page.py that every table's records have a step.
+WRITES = {
+    "evaluator": ["evaluators"],
+    "configs": ["configs"],
+    "speed": ["speed"],
+    "threads": ["threads-ring"],
+    "cli-startup": ["cli-startup"],
+    "eval-cost": ["eval-cost"],
+    "toys": ["ring-10-seeds", "ring-10-seeds-pacgan", "grid-10-seeds-r1"],
+    "stacked": ["stacked"],
+    "architectures": ["architectures-600s"],
+    "checkerboard": ["checkerboard"],
+    "translation": ["translation"],
+    "sgan": ["sgan"],
+    "conditional": ["conditional"],
+    "sequence": ["sequence"],
+    "text": ["stackgan"],
+    "vae": ["vae-vs-gan"],
+    "families": ["lapgan", "srgan", "colourise"],
+    "fid-inception": ["fid-inception"],
+    "gpu": ["gpu", "gpu-cpu-smoke"],
+}
+
+
+def cuda() -> bool:
+    """Whether a CUDA device is here (torch is imported only to ask, at the page's size)."""
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def sizes(folder: Path) -> dict[str, int]:
+    return {path.stem: path.stat().st_size for path in folder.glob("*.jsonl")}
 
 
 def run(names: list[str], full: bool, folder: Path, cache: str | None) -> None:
@@ -87,6 +136,11 @@ def run(names: list[str], full: bool, folder: Path, cache: str | None) -> None:
     env |= {"GANKIT_CACHE": cache} if cache else {}
     plan = steps(full)
     for name in names:
+        if not plan[name]:
+            why = "no CUDA device here" if name == "gpu" else "at the page's size only"
+            print(f"bench: {name:<13} skipped: {why}", flush=True)
+            continue
+        before = sizes(folder / "records")
         for cmd in plan[name]:
             cmd = [c.replace("RUNS", str(folder / "runs")) for c in cmd]
             start = time.perf_counter()
@@ -95,6 +149,12 @@ def run(names: list[str], full: bool, folder: Path, cache: str | None) -> None:
             if done.returncode != 0:
                 sys.exit(f"bench: {name} failed ({' '.join(cmd)}):\n{done.stderr[-3000:]}")
             print(f"bench: {name:<13} ok in {took:7.1f} s", flush=True)
+        grown = {n for n, size in sizes(folder / "records").items() if size > before.get(n, 0)}
+        if not grown or grown - set(WRITES.get(name, [])):
+            sys.exit(
+                f"bench: {name} wrote records {sorted(grown) or 'none'}; WRITES says "
+                f"{WRITES.get(name, [])}: correct the step or WRITES in bench/suite.py."
+            )
     page = folder / "BENCHMARKS.md"
     render = [PY, "bench/render.py", "--records", str(folder / "records"), "--out", str(page)]
     done = subprocess.run(render, cwd=ROOT, env=env, capture_output=True, text=True)

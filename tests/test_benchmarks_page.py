@@ -1,5 +1,6 @@
 """docs/BENCHMARKS.md is what bench/render.py makes of the records, every table on it has its
-command, and the page stays short enough to read."""
+command and a step of bench/suite.py that rewrites its records, and the page stays short enough
+to read."""
 
 from __future__ import annotations
 
@@ -39,3 +40,22 @@ def test_records_say_where_each_number_came_from() -> None:
         for i, r in enumerate(records.read(path.stem)):
             missing = {"command", "machine", "torch", "date"} - set(r)
             assert not missing, f"{path.name} line {i + 1} lacks {sorted(missing)}"
+
+
+def test_every_table_on_the_page_has_a_suite_step_that_rewrites_it(monkeypatch) -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    import records
+    import render
+    import suite
+
+    read, shown = records.read, []
+    monkeypatch.setattr(
+        records, "read", lambda name, root=None: shown.append(name) or read(name, root)
+    )
+    for name in re.findall(r"^\{\{ (\w+) \}\}$", render.TEMPLATE.read_text(), flags=re.M):
+        if name != "did_not_help":  # lessons of historical records: kept, never rerun
+            render.TABLES[name]()
+    on_page = {name for name in set(shown) if render.current(name)}
+    written = {name for names in suite.WRITES.values() for name in names}
+    assert on_page - written == set(), "tables whose records no step of bench/suite.py writes"
+    assert set(suite.WRITES) == set(suite.steps(False)), "WRITES names every step, no other"

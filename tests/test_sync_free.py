@@ -6,6 +6,11 @@ every step. On the CPU nothing stalls, so the test counts the calls instead: it 
 step and records every such call made from outside torch, with its file and line. Logging, the
 doctor, EMA, lazy penalties, the non-finite guard (skip) and the time budget are all on; their
 reads happen at the log boundary, outside the step, in one transfer.
+
+train.on_nonfinite: skip (with a fused-capable optimiser: adam, sgd) and stop keep the step free
+of syncs. rollback reads every step's stats on purpose, once per step, since it acts on the step
+that went wrong (trainer.finite_everywhere, outside the step counted here): on a GPU use skip or
+stop (docs/DISTRIBUTED.md).
 """
 
 from __future__ import annotations
@@ -81,6 +86,12 @@ FAMILIES = {
         "data": {"name": "colourise", "size": 16, "options": {"source": "sample-photos"}},
         "nets": {"g": "unet", "g_options": {"width": 4}} | PATCHGAN,
     },
+    "stackgan": {  # its trainable text encoder and caption memory take the batch's caption ids
+        "data": {"name": "captions", "size": 16} | DIGITS,
+        "nets": {"g": "stackgan", "d": "stackgan", "z_dim": 8} | SMALL,
+        "loss": {"name": "non-saturating"},
+        "recipe_options": {"text_dim": 16, "c_dim": 4, "match_weight": 1.0},
+    },
 }
 
 
@@ -142,23 +153,6 @@ def syncs_in_steps(monkeypatch, cfg: config.Config, out: Path) -> list[str]:
 def test_steps_make_no_host_sync(family, monkeypatch, tmp_path):
     sites = syncs_in_steps(monkeypatch, family_config(family), tmp_path / "run")
     assert not sites, f"{family}: host syncs inside the training step: {sorted(set(sites))}"
-
-
-def test_stackgan_syncs_only_to_decode_its_captions(monkeypatch, tmp_path):
-    """Captions reach the text encoder as strings, decoded on the host: one read per step."""
-    raw = family_config("unconditional").to_dict() | {
-        "recipe": "stackgan",
-        "data": {"name": "captions", "size": 16, "options": {"base": "digits"}},
-        "nets": {"g": "stackgan", "d": "stackgan", "z_dim": 8}
-        | {
-            "g_options": {"width": 8},
-            "d_options": {"width": 8},
-        },
-        "loss": {"name": "non-saturating"},
-        "recipe_options": {"text_dim": 16, "c_dim": 4},
-    }
-    sites = syncs_in_steps(monkeypatch, config.from_dict(raw), tmp_path / "run")
-    assert sites and all("(from_bytes)" in s for s in sites), sorted(set(sites))
 
 
 def test_the_count_names_a_sync_added_to_a_loss(monkeypatch, tmp_path):

@@ -3,20 +3,22 @@ and a tiny end-to-end run with `gankit generate`."""
 
 import importlib.util
 import json
+import zlib
 
 import numpy as np
 import pytest
 import torch
 from conftest import tiny_digits
 from PIL import Image
+from safetensors.torch import load_file
 from torch.distributions import Normal, kl_divergence
 
-from gankit import api, cli, config, nets
+from gankit import api, cli, config, data, nets
 from gankit.errors import BadInput
 from gankit.generate import generate
 from gankit.losses import LOSSES
 from gankit.nets.stackgan import CondAugment, kl_to_standard_normal
-from gankit.nets.text import BagEncoder, CaptionMemory, build_encoder
+from gankit.nets.text import BagEncoder, CaptionMemory, build_encoder, pieces
 from gankit.recipes.stackgan import matching_d_loss, sentence_matching_loss
 from gankit.viz import grid
 
@@ -101,6 +103,19 @@ def test_bag_encoder_ignores_word_order_and_trains():
     assert enc.bag.weight.grad is not None
 
 
+def test_bag_of_caption_ids_is_the_mean_of_its_pieces_embeddings():
+    enc = BagEncoder(dim=8)
+    vocabulary = ["a tee", "a small dark pair of trousers", ""]
+    ids = torch.tensor([1, 0, 1, 2])
+    by_hand = []  # mean of the hashed pieces' rows (bucket 0 for a caption with no pieces)
+    for i in ids.tolist():
+        buckets = [1 + zlib.crc32(p.encode()) % (enc.buckets - 1) for p in pieces(vocabulary[i])]
+        by_hand.append(enc.bag.weight[buckets or [0]].mean(0))
+    expected = enc.mlp(torch.stack(by_hand))
+    assert torch.allclose(enc.lookup(vocabulary)(ids), expected, atol=1e-6)
+    assert torch.equal(enc.lookup(vocabulary)(ids), enc([vocabulary[i] for i in ids]))
+
+
 def test_caption_memory_keeps_distinct_captions_and_survives_a_checkpoint():
     memory = CaptionMemory(capacity=3, width=12)
     memory.remember(["a tee", "a tee", "é bag", "x" * 13, "", "boot", "coat"])
@@ -112,6 +127,24 @@ def test_caption_memory_keeps_distinct_captions_and_survives_a_checkpoint():
     empty = CaptionMemory(capacity=3, width=12)
     empty.load_state_dict({})  # a run saved before the memory existed
     assert empty.captions() == []
+
+
+def test_caption_memory_takes_captions_by_id_in_the_order_first_seen():
+    vocabulary = ["a tee", "é bag", "boot", "x" * 13, "coat"]
+    memory = CaptionMemory(capacity=3, width=12)
+    memory.remember(["coat"])  # remembered before: stays first
+    memory.watch(vocabulary)
+    memory.see(torch.tensor([2, 3, 2]))
+    memory.see(torch.tensor([0, 4, 1]))
+    # as if each batch's text had been remembered: "x" * 13 is too long, "coat" known, then full
+    assert memory.captions() == ["coat", "boot", "a tee"]
+    memory = CaptionMemory(capacity=3, width=12)
+    memory.watch(vocabulary)
+    memory.see(torch.tensor([1]))
+    saved = memory.state_dict()  # saving settles what was seen
+    memory.see(torch.tensor([2]))
+    memory.load_state_dict(saved)  # a rollback: what was seen after the saved state is undone
+    assert memory.captions() == ["é bag"]
 
 
 def test_snap_moves_a_caption_onto_the_nearest_remembered_ones():
@@ -202,9 +235,13 @@ def test_tiny_run_and_generate(tmp_path, capsys):
 
 def test_snap_at_generation_uses_the_captions_the_run_trained_on(tmp_path):
     out = tmp_path / "run"
-    api.train(config.from_dict(tiny_stackgan()), out)
+    cfg = config.from_dict(tiny_stackgan())
+    api.train(cfg, out)
     seen = api.load(out).recipe.modules["memory"].captions()
-    assert 0 < len(seen) <= 4 * 8 and len(set(seen)) == len(seen)  # 4 steps of 8 captions
+    ds = data.build(cfg.data)
+    stream = data.BatchStream(ds, cfg.train.batch_size, cfg.train.seed, torch.device("cpu"))
+    batches = [ds.vocabulary[i] for _ in range(4) for i in stream.next()[1]]  # 4 steps of 8
+    assert seen == list(dict.fromkeys(batches))  # each distinct caption, in the order first seen
     same = [generate(out, seen[0], n=3, snap=s) for s in (0, 1e-4)]
     assert torch.allclose(same[0], same[1], atol=1e-4)  # a training caption snaps to itself
     recipe = api.load(out).recipe
@@ -216,6 +253,20 @@ def test_snap_at_generation_uses_the_captions_the_run_trained_on(tmp_path):
     assert min(torch.dist(given[0][0], k) for k in known) < 1e-3  # one of the training captions
     with pytest.raises(BadInput, match="--snap"):
         generate(out, seen[0], snap=-1)
+
+
+def test_resume_is_bit_identical(tmp_path):
+    whole, half = tiny_stackgan(steps=6), tiny_stackgan(steps=3)
+    whole["train"] |= {"checkpoint_every": 3}
+    api.train(config.from_dict(whole), tmp_path / "whole")
+    api.train(config.from_dict(half), tmp_path / "half")
+    api.resume(tmp_path / "half", ["train.steps=6"])
+    a, b = (
+        load_file(tmp_path / r / "checkpoints" / "step-00000006" / "weights.safetensors")
+        for r in ("whole", "half")
+    )
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)  # memory included
+    assert "module.memory.texts" in a
 
 
 def test_bad_setups_name_the_fix(tmp_path):

@@ -9,8 +9,9 @@ pixels, size from the share of foreground pixels, each compared with its class's
 Held-out phrasings, never used in training, test whether a text encoder generalises: the test
 split's captions use new word orders (templates) and new synonyms. `phrase` writes either kind.
 
-Captions travel through the batch stream as the dataset's `y`: UTF-8 bytes, zero-padded to the
-longest caption (uint8 (N, L)), so any caption (a user's file too) survives the trip unchanged.
+Captions travel through the batch stream as the dataset's `y`: each item's index (int64 (N,)) into
+the dataset's `vocabulary`, its distinct captions as text. The recipe tokenises the vocabulary once,
+so a training step turns the batch's ids into embeddings on the device, with nothing read back.
 """
 
 from __future__ import annotations
@@ -62,10 +63,24 @@ FOREGROUND = 40  # pixel value (of 255) above which a pixel belongs to the item
 
 @dataclass
 class CaptionedDataset(Dataset):
-    """A Dataset whose `y` holds captions as bytes; `labels` and `captions` are kept for tests."""
+    """A Dataset whose `y` holds caption ids into `vocabulary`; `labels` (the base set's classes)
+    and `captions` (each item's text) are kept for evaluation and tests."""
 
     labels: Tensor | None = None
     captions: list[str] = field(default_factory=list)
+    vocabulary: list[str] = field(default_factory=list)
+
+
+def captioned(
+    name: str, x: Tensor, texts: list[str], labels: Tensor | None = None
+) -> CaptionedDataset:
+    """Images `x` with one caption each: `y` indexes the distinct captions, in order of first
+    appearance."""
+    index = {text: i for i, text in enumerate(dict.fromkeys(texts))}
+    ids = torch.tensor([index[text] for text in texts], dtype=torch.long)
+    return CaptionedDataset(
+        name, x, "image", ids, labels=labels, captions=texts, vocabulary=list(index)
+    )
 
 
 def measure(images: Tensor, labels: Tensor) -> tuple[list[str], list[str]]:
@@ -138,21 +153,6 @@ def describe(
     return out
 
 
-def to_bytes(captions: list[str]) -> Tensor:
-    """Captions -> uint8 (N, L): UTF-8, zero-padded to the longest."""
-    encoded = [c.encode("utf-8") for c in captions]
-    out = torch.zeros(len(encoded), max(map(len, encoded), default=1), dtype=torch.uint8)
-    for i, b in enumerate(encoded):
-        out[i, : len(b)] = torch.tensor(list(b), dtype=torch.uint8)
-    return out
-
-
-def from_bytes(y: Tensor) -> list[str]:
-    """uint8 (N, L) -> captions (the inverse of to_bytes)."""
-    rows = y.to(torch.uint8).cpu().numpy()
-    return [bytes(r).rstrip(b"\0").decode("utf-8", errors="replace") for r in rows]
-
-
 def default_prompts(cfg: DataConfig, n: int) -> list[str]:
     """n captions for sample grids: each class's first name in turn, or the captions file's."""
     options = cfg.options
@@ -190,7 +190,7 @@ def captions(
     ds = build(source, split)
     tones, sizes = measure(ds.x, ds.y)
     texts = describe(base, ds.y, tones, sizes, seed + (split == "test"), split == "test")
-    return CaptionedDataset(f"captions-{base}", ds.x, "image", to_bytes(texts), [], [], ds.y, texts)
+    return captioned(f"captions-{base}", ds.x, texts, ds.y)
 
 
 def _from_file(cfg: DataConfig, captions_file: str) -> CaptionedDataset:
@@ -218,4 +218,4 @@ def _from_file(cfg: DataConfig, captions_file: str) -> CaptionedDataset:
     if not images:
         raise BadInput(f"{path} holds no captions: add 'image<TAB>caption' lines.")
     x = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous()
-    return CaptionedDataset("captions-folder", x, "image", to_bytes(texts), captions=texts)
+    return captioned("captions-folder", x, texts)

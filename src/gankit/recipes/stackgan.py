@@ -15,10 +15,15 @@ With snap > 0, a caption given at generation time is first moved onto the traini
 nearest it in the encoder's space (a softmax over cosines at that temperature), so that an
 unseen phrasing reaches G as a mix of phrasings G was trained on (nets.text.CaptionMemory).
 
+The batch carries caption ids (data.captions); the run's captions are tokenised once, on the first
+step, so no step reads anything back from the device (nets.text: `lookup`, CaptionMemory.see).
+
 Runs in one process (the discriminators' two-part calls do not go through DDP).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -28,7 +33,7 @@ from gankit import nets
 from gankit.config import Config
 from gankit.core import distributed
 from gankit.data import BatchStream, DataSpec
-from gankit.data.captions import default_prompts, from_bytes
+from gankit.data.captions import default_prompts
 from gankit.errors import BadInput
 from gankit.losses import Game, d_output_mean
 from gankit.nets.stackgan import kl_to_standard_normal
@@ -78,6 +83,8 @@ class StackGAN(Recipe):
         self.low_side = side // self.opts["factor"]
         self.modules["text"] = build_encoder(self.opts["encoder"], self.opts["text_dim"]).to(device)
         self.modules["memory"] = CaptionMemory().to(device)
+        self._vocabulary: list[str] | None = None  # the training captions, once tokenised
+        self._encode: Callable[[Tensor], Tensor] | None = None  # caption ids -> embeddings
         low = (channels, self.low_side, self.low_side)
         self.modules.update(
             g1=self._net("g", 1, low),
@@ -144,10 +151,13 @@ class StackGAN(Recipe):
     def draw(self, stream: BatchStream) -> tuple[Tensor, Tensor, Tensor]:
         """(real at stage I's side, real, caption embeddings e); the text encoder's graph is
         kept, since it learns from D's loss."""
-        real, y = stream.next()
-        captions = from_bytes(y)  # the text encoder tokenises on the host
-        self.modules["memory"].remember(captions)
-        e = self.modules["text"](captions)
+        real, ids = stream.next()
+        if stream.ds.vocabulary is not self._vocabulary:  # the first step: tokenise them once
+            self._vocabulary = stream.ds.vocabulary
+            self._encode = self.modules["text"].lookup(self._vocabulary)
+            self.modules["memory"].watch(self._vocabulary)
+        self.modules["memory"].see(ids)
+        e = self._encode(ids)
         real_low = F.interpolate(real, size=self.low_side, mode="bilinear", antialias=True)
         return real_low, real, e
 
