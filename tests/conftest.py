@@ -22,6 +22,18 @@ TINY_TRAIN = {
 }
 
 
+def whole_and_resumed(raw: dict, out: Path, at: int) -> tuple[Path, Path]:
+    """Two runs of `raw`: one straight to its train.steps, one stopped at step `at` and resumed
+    to the same end (their weights and logs should agree bit for bit)."""
+    from gankit import api, config
+
+    steps = raw["train"]["steps"]
+    whole = api.train(config.from_dict(raw), out / "whole")["run"]
+    half = api.train(config.from_dict(raw), out / "half", [f"train.steps={at}"])["run"]
+    api.resume(half, [f"train.steps={steps}"])
+    return whole, half
+
+
 def error_lines(err: str) -> list[str]:
     """stderr of a command that started training, without the thread-count line every training
     prints first (and its busy-machine hint): what is left is what the failure said."""

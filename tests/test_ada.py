@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import tiny_digits, tiny_ring
+from conftest import tiny_digits, tiny_ring, whole_and_resumed
 from PIL import Image
 from test_train import generator_weights, logged
 
@@ -144,9 +144,7 @@ def test_resume_with_ada_is_bit_identical(tmp_path):
     raw = tiny_digits(6)
     raw["train"].update(log_every=1, checkpoint_every=3, sample_every=6)
     raw["stabilisers"] = {"ada": {"speed_img": 64, "interval": 1}}
-    whole = api.train(config.from_dict(raw), tmp_path / "whole")["run"]
-    half = api.train(config.from_dict(raw), tmp_path / "half", ["train.steps=3"])["run"]
-    api.resume(half, ["train.steps=6"])
+    whole, half = whole_and_resumed(raw, tmp_path, at=3)
     a, b = generator_weights(whole), generator_weights(half)
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     assert logged(whole) == logged(half)

@@ -4,7 +4,7 @@ start, its buffers, bad settings, an exact resume and a step without host syncs.
 
 import pytest
 import torch
-from conftest import tiny_digits, tiny_ring
+from conftest import tiny_digits, tiny_ring, whole_and_resumed
 from test_doctor import Stub, history
 from test_resume_policy import same, weights
 from test_sync_free import family_config, syncs_in_steps
@@ -103,18 +103,20 @@ def test_the_settings_that_keep_an_ema():
     assert config.from_dict({"train": RAMPED}).train.ema_rampup == 0.05
 
 
-def ring(steps: int, **train) -> config.Config:
+def ring_raw(steps: int, **train) -> dict:
     raw = tiny_ring(steps)
     raw["train"] |= {"checkpoint_every": 30, "log_every": 10, "sample_every": steps} | train
-    return config.from_dict(raw)
+    return raw
+
+
+def ring(steps: int, **train) -> config.Config:
+    return config.from_dict(ring_raw(steps, **train))
 
 
 def test_resume_with_a_ramped_half_life_is_bit_identical(tmp_path):
     # 128 images a step, half-life 2,000 images at most 5% of those seen: still ramping at 30
     ramped = {"ema_kimg": 2, "ema_rampup": 0.05}
-    whole = api.train(ring(60, **ramped), tmp_path / "whole")["run"]
-    half = api.train(ring(30, **ramped), tmp_path / "half")["run"]
-    api.resume(half, ["train.steps=60"])
+    whole, half = whole_and_resumed(ring_raw(60, **ramped), tmp_path, at=30)
     a, b = weights(whole, 60, "module."), weights(half, 60, "module.")
     assert "module.g_ema.net.0.weight" in a and same(a, b)
     assert a["module.ema_clock.g_steps"].item() == 60

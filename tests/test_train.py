@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import tiny_digits, tiny_ring
+from conftest import tiny_digits, tiny_ring, whole_and_resumed
 from safetensors.torch import load_file
 
 from gankit import api, config
@@ -82,9 +82,7 @@ def test_resume_is_bit_identical_to_one_uninterrupted_run(tmp_path):
     raw["train"].update(checkpoint_every=500, log_every=250, sample_every=1000)
     raw["loss"] = {"name": "wgan-gp"}  # exercises the penalty's random stream too
     raw["train"]["n_critic"] = 2
-    whole = api.train(config.from_dict(raw), tmp_path / "whole")["run"]
-    half = api.train(config.from_dict(raw), tmp_path / "half", ["train.steps=1000"])["run"]
-    api.resume(half, ["train.steps=2000"])
+    whole, half = whole_and_resumed(raw, tmp_path, at=1000)
     a, b = generator_weights(whole), generator_weights(half)
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     assert logged(whole) == logged(half)
