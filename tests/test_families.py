@@ -114,6 +114,30 @@ def test_subpixel_generator_multiplies_any_side_by_the_scale(scale):
     assert d(torch.randn(2, 3, 32, 32)).shape == (2, 1)
 
 
+def test_untrained_residual_generator_is_bicubic_and_the_paper_one_is_not():
+    from gankit.recipes.srgan import bicubic
+
+    x = torch.rand(2, 3, 8, 8) * 2 - 1
+    g = nets.build("srresnet", "g", (3, 32, 32), 0, scale=4, width=8, blocks=1)
+    assert torch.equal(g(x), bicubic(x, 4))  # skip: bicubic, the default
+    paper = nets.build("srresnet", "g", (3, 32, 32), 0, scale=4, width=8, blocks=1, skip="none")
+    assert not torch.allclose(paper(x), bicubic(x, 4), atol=0.1)
+    assert paper(x).abs().max() < 1  # tanh out
+    with pytest.raises(BadInput, match='skip "nearest": use bicubic'):
+        nets.build("srresnet", "g", (3, 32, 32), 0, skip="nearest")
+
+
+def test_residual_blocks_have_batch_norm_only_when_asked():
+    def norms(**options) -> int:
+        g = nets.build("srresnet", "g", (3, 32, 32), 0, width=8, blocks=2, **options)
+        return sum(isinstance(m, torch.nn.BatchNorm2d) for m in g.modules())
+
+    assert norms() == 0  # EDSR's blocks
+    assert norms(norm="batch") == 2 * 2 + 1  # the paper's: two a block, one after the blocks
+    with pytest.raises(BadInput, match='norm "layer": use batch'):
+        nets.build("srresnet", "g", (3, 32, 32), 0, norm="layer")
+
+
 def test_pixel_terms_are_torch_l1_and_mse():
     a, b = torch.randn(2, 3, 8, 8), torch.randn(2, 3, 8, 8)
     data = DataConfig()
