@@ -17,6 +17,7 @@ from gankit.config import DataConfig
 from gankit.diagnostics import doctor as dr
 from gankit.errors import BadInput
 from gankit.losses import LOSSES
+from gankit.train.trainer import build_recipe
 
 ONES, ZEROS = torch.ones(1), torch.zeros(1)
 SQUARE = torch.arange(9.0).view(1, 1, 3, 3)  # [[0, 1, 2], [3, 4, 5], [6, 7, 8]]
@@ -138,6 +139,19 @@ def test_p_rises_while_d_memorises_sixteen_images(tmp_path):
     assert len(p) == 8 and p[-1] >= 0.2 and p[-1] > p[0]
     assert all(abs(v / step - round(v / step)) < 1e-4 for v in p)  # whole steps of the rule
     assert all(-1 <= r["ada_rt"] <= 1 for r in records if "ada_rt" in r)
+
+
+def test_a_relativistic_ds_r_t_reads_its_pairs_not_its_drifting_zero():
+    raw = tiny_digits(1)
+    raw["loss"] = {"name": "rpgan", "penalty": "none"}
+    raw["stabilisers"] = {"ada": {"interval": 1}}
+    cfg = config.from_dict(raw)
+    recipe = build_recipe(cfg, data.build(cfg.data).spec, torch.device("cpu"))
+    x = torch.zeros(4, 1, 28, 28)
+    # a D sure of every real against its fake, all its outputs below zero: r_t is 1, not -1
+    recipe.D = lambda images: -10 + (images.flatten(1).mean(1, keepdim=True) == 0).float()
+    _, stats = recipe.d_loss((x, None), torch.ones_like(x))
+    assert stats["ada_rt"] == 1
 
 
 def test_resume_with_ada_is_bit_identical(tmp_path):

@@ -8,7 +8,8 @@ distribution: matching augmented reals with augmented fakes means matching the c
 G does not learn to draw augmented images (the paper's "non-leaking" condition, which holds for
 p up to about 0.8 in practice). p is not tuned by hand: it follows r_t = E[sign D(x)] over the
 real images D trains on (how many of them D is sure of), rising while r_t is above a target
-(0.6) and falling while it is below.
+(0.6) and falling while it is below. In a relativistic game (rpgan) only D's differences count,
+so D(x) drifts by any constant; there r_t = E[sign(D(x) - D(G(z)))] over the pairs D is trained on.
 
 The transforms are the paper's "bgc" set, in three stages, each composed per image and applied
 once:

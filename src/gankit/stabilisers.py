@@ -204,7 +204,8 @@ class Stabilisers:
 
     def observe_real(self, real_logits: Tensor) -> dict[str, Tensor]:
         """After D's forward on the (augmented) real batch: ADA counts its logits' signs and
-        adapts p; returns `ada_p` and `ada_rt` to log (nothing when ADA is off).
+        adapts p; returns `ada_p` and `ada_rt` to log (nothing when ADA is off). For a
+        relativistic game the recipe passes D(x) - D(G(z)) by row, D's own zero being arbitrary.
 
         The gradient penalty (loss.penalty) stays on the un-augmented reals, where StyleGAN2-ADA
         puts R1 on the augmented ones: a clean image is one that every transform skipped, so it
