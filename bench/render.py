@@ -240,11 +240,13 @@ def srgan_table() -> str:
     recs = current("srgan")
 
     def scores(m: dict[str, Any]) -> str:
-        return f"{num(m['psnr'])} / {num(m['ssim'])} / {num(m['fid']) if 'fid' in m else '-'}"
+        psnr = f"{num(m['psnr'])}, {num(m.get('psnr_pooled'))}"
+        return f"{psnr} / {num(m['ssim'])} / {num(m['fid']) if 'fid' in m else '-'}"
 
     models = ("bicubic", "srresnet", "srgan")
     rows = [[r["benchmark"], num(r["steps"]), *(scores(r[m]) for m in models)] for r in recs]
-    header = ["task", "G steps", "bicubic: PSNR dB / SSIM / FID", "SRResNet", "SRGAN"]
+    header = ["task", "G steps", "bicubic: PSNR dB (per image, pooled) / SSIM / FID", "SRResNet",
+              "SRGAN"]  # fmt: skip
     return section(recs, header, rows)
 
 
@@ -298,6 +300,52 @@ def time_to_quality_table() -> str:
     return section(recs, header, rows, subs)
 
 
+RACES = (
+    ("time-to-quality-sweep", "sweep"),
+    ("time-to-quality", "full data"),
+    ("time-to-quality-limited", "first 2,000 images"),
+    ("time-to-quality-ada", "ADA, full data"),
+)
+RACE_TIMES = (150, 300, 600)
+
+
+def races_table() -> str:
+    """bench/time_to_quality.py's races: each arm's FID at 150, 300 and 600 training seconds
+    (mean ± std over seeds, then each seed) and, for an arm with an EMA G, its live G's."""
+    recs = [r | {"race": label} for name, label in RACES for r in current(name)]
+    arms: dict[tuple[str, str], list[Record]] = {}
+    for r in recs:
+        arms.setdefault((r["race"], r["arm"]), []).append(r)
+
+    def at(runs: list[Record], t: float, key: str) -> str:
+        # each seed's score nearest to t (a gankit arm scores at the first step past t)
+        values = []
+        for seed in sorted({r["seed"] for r in runs}):
+            mine = [r for r in runs if r["seed"] == seed and key in r]
+            near = min(mine, key=lambda r: abs(r["time_s"] - t), default=None)
+            if near is not None and abs(near["time_s"] - t) < 0.1 * t:
+                values.append(near[key])
+        return spread(values) if values else "-"
+
+    rows = []
+    for (race, arm), runs in arms.items():
+        end = max(r["time_s"] for r in runs)
+        last = [max((r for r in runs if r["seed"] == seed), key=lambda r: r["time_s"])
+                for seed in sorted({r["seed"] for r in runs})]  # fmt: skip
+        live = "-"
+        if "live_fid" in runs[0]:
+            live = ", ".join(at(runs, t, "live_fid").split(" (")[0] for t in RACE_TIMES)
+        if "ada_p" in last[0]:  # where ADA's p had got to
+            arm += f" (p {spread([r['ada_p'] for r in last], each=False)} at the end)"
+        rows.append([race, arm, *(at(runs, t, "fid") for t in RACE_TIMES), live,
+                     at(runs, end, "class_kl"),
+                     spread([r["step"] for r in last], each=False)])  # fmt: skip
+    header = ["race", "arm", "FID at 150 s", "300 s", "600 s", "live G at 150, 300, 600 s",
+              "class KL at the end", "G steps at the end"]  # fmt: skip
+    subs = ((r"--seeds( \d+)+", "--seeds S"), *SEEDS)
+    return section(recs, header, rows, subs)
+
+
 def eval_cost_table() -> str:
     cost, evs = current("eval-cost"), current("evaluators")
     a = section(
@@ -323,12 +371,15 @@ def eval_cost_table() -> str:
 
 
 def toys_table() -> str:
-    recs = current("ring-10-seeds") + current("ring-10-seeds-pacgan") + current("grid-10-seeds-r1")
-    groups: dict[str, list[Record]] = {}
-    for r in recs:
-        groups.setdefault(r["config"], []).append(r)
+    names = ("ring-10-seeds", "ring-10-seeds-pacgan", "grid-10-seeds-r1", "ring-seeds-100-119",
+             "ring-pacgan-seeds-100-119", "grid-r1-seeds-100-119")  # fmt: skip
+    groups: dict[tuple[str, str], list[Record]] = {}  # a config on one set of seeds
+    for records_name in names:
+        for r in current(records_name):
+            groups.setdefault((r["config"], records_name), []).append(r)
+    recs = [r for runs in groups.values() for r in runs]
     rows = []
-    for name, runs in groups.items():
+    for (name, _), runs in groups.items():
         modes, hq, kl = ([r[k] for r in runs] for k in ("modes", "high_quality", "reverse_kl"))
         seeds = [r["seed"] for r in runs]
         first = runs[0]
@@ -620,6 +671,7 @@ TABLES: dict[str, Callable[[], str]] = {
     "srgan": srgan_table,
     "colourise": colourise_table,
     "time_to_quality": time_to_quality_table,
+    "races": races_table,
     "eval_cost": eval_cost_table,
     "toys": toys_table,
     "toys_games": toys_games_table,

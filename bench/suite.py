@@ -46,15 +46,20 @@ def steps(full: bool) -> dict[str, list[list[str]]]:
                          "--repeats", "1" if q else "5"]],
         "eval-cost": [[*COMMANDS, "eval-cost", "--runs", "RUNS",
                        *(["--n", "500", "--steps", "2"] if q else [])]],
-        "toys": [[PY, "bench/quality.py", f"configs/{c}.yaml", "--seeds", "1" if q else "10",
-                  *(["--budget", "2"] if q else []), "--record", r]
-                 for c, r in (("ring", "ring-10-seeds"), ("ring-pacgan", "ring-10-seeds-pacgan"),
-                              ("grid-r1", "grid-10-seeds-r1"))],
+        "toys": [[PY, "bench/quality.py", f"configs/{c}.yaml", "--seeds", "1" if q else n,
+                  "--first-seed", first, *(["--budget", "2"] if q else []), "--record", r]
+                 for c, r, n, first in (("ring", "ring-10-seeds", "10", "0"),
+                                        ("ring-pacgan", "ring-10-seeds-pacgan", "10", "0"),
+                                        ("grid-r1", "grid-10-seeds-r1", "10", "0"),
+                                        ("ring", "ring-seeds-100-119", "20", "100"),
+                                        ("ring-pacgan", "ring-pacgan-seeds-100-119", "20", "100"),
+                                        ("grid-r1", "grid-r1-seeds-100-119", "20", "100"))],
         "stacked": [[*COMMANDS, "stacked", "--runs", "RUNS", *(["--data", "stacked-fashion",
                       "--set", "train.steps=3", "eval.n=200"] if q else [])]],
         "architectures": [[PY, "bench/architectures.py", "--budget", "3" if q else "600",
                            "--seeds", *(["0"] if q else SEEDS), "--n", "300" if q else "10000",
                            "--runs", "RUNS/architectures", *(["--only", "dcgan"] if q else [])]],
+        "races": races(q),
         "checkerboard": [[PY, "bench/checkerboard.py", "--budget", "3" if q else "120",
                           "--seeds", s, "--n", "200" if q else "1000", "--threads", "1"]
                          for s in (["0"] if q else ["0", "1"])],
@@ -83,16 +88,43 @@ def steps(full: bool) -> dict[str, list[list[str]]]:
         "vae": [[PY, "bench/vae_vs_gan.py", "--steps", "3" if q else "400",
                  "--n", "200" if q else "2000"]],
         # at the page's size only: minutes of Inception embedding, or a tree to compare with
-        "families": [] if q else [[PY, "bench/families.py", "--only", f, "--steps", "200",
+        "families": [] if q else [[PY, "bench/families.py", "--only", f, "--steps", steps,
                                    "--n", "2000", "--record"]
-                                  for f in ("lapgan", "sr-fashion-x4", "sr-fashion-x2",
-                                            "sr-photos-x4", "colourise")],
+                                  for f, steps in (("lapgan", "200"), ("sr-fashion-x4", "1000"),
+                                                   ("sr-photos-x4", "1000"),
+                                                   ("sr-fashion-x2", "1000"),
+                                                   ("colourise", "200"))],
         "fid-inception": [] if q else [[PY, "bench/fid_inception.py", "--dataset",
                                         "fashion-mnist", "--n", "2100", "--threads", "1"]],
         # bench/gpu.py by itself on a GPU; at the quick size its code runs tiny on the CPU
         "gpu": [[*COMMANDS, "gpu", "--runs", "RUNS", *(["--device", "cpu", "--tiny"] if q else [])]]
                if q or cuda() else [],
     }  # fmt: skip
+
+
+def races(quick: bool) -> list[list[str]]:
+    """bench/time_to_quality.py: the sweep (each candidate once, 300 s), the best config against
+    the reference loop (600 s, seeds 0-2), ADA on 2,000 images and on the full data."""
+    race = [PY, "bench/time_to_quality.py", "--runs", "RUNS/races"]
+    best, ada = "configs/rpgan-fashion.yaml", "stabilisers.ada={target: 0.6, speed_img: 100000}"
+    with_ada = [best, "--set", ada, "--name", "rpgan-fashion-ada", "--against", best,
+                "--against-name", "rpgan-fashion"]  # fmt: skip
+    if quick:  # one tiny race, its picture kept out of docs/
+        tiny = ["--seeds", "0", "--seconds", "4", "--at", "2", "--n", "300"]
+        return [[*race, best, *tiny, "--plot", "RUNS/races.png", "--record", "time-to-quality"]]
+    sweep = ["--seeds", "0", "--seconds", "300", "--at", "150", "--record", "time-to-quality-sweep"]
+    ema = ["--set", "train.ema_kimg=10", "--set", "train.ema_rampup=0.05"]
+    return [
+        [*race, "configs/hinge-fashion.yaml", *ema, "--name", "hinge-fashion-ema10k", *sweep],
+        [*race, best, "--against", "configs/r3gan-fashion.yaml", "--against-name",
+         "r3gan-fashion", *sweep],
+        [*race, best, "--seeds", "0", "1", "2", "--seconds", "600", "--at", "150", "300",
+         "--record", "time-to-quality"],
+        [*race, *with_ada, "--limited", "2000", "--seeds", "0", "--seconds", "600", "--at", "150",
+         "300", "--record", "time-to-quality-limited"],
+        [*race, *with_ada, "--seeds", "0", "--seconds", "300", "--at", "150", "--record",
+         "time-to-quality-ada"],
+    ]  # fmt: skip
 
 
 # The records files each step appends to (docs/benchmarks/NAME.jsonl): the suite checks that a
@@ -104,9 +136,22 @@ WRITES = {
     "threads": ["threads-ring"],
     "cli-startup": ["cli-startup"],
     "eval-cost": ["eval-cost"],
-    "toys": ["ring-10-seeds", "ring-10-seeds-pacgan", "grid-10-seeds-r1"],
+    "toys": [
+        "ring-10-seeds",
+        "ring-10-seeds-pacgan",
+        "grid-10-seeds-r1",
+        "ring-seeds-100-119",
+        "ring-pacgan-seeds-100-119",
+        "grid-r1-seeds-100-119",
+    ],
     "stacked": ["stacked"],
     "architectures": ["architectures-600s"],
+    "races": [
+        "time-to-quality-sweep",
+        "time-to-quality",
+        "time-to-quality-limited",
+        "time-to-quality-ada",
+    ],
     "checkerboard": ["checkerboard"],
     "translation": ["translation"],
     "sgan": ["sgan"],

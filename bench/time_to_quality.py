@@ -78,11 +78,16 @@ class Arm:
         return cmd + [x for s in settings for x in ("--set", s)]
 
     def scores(self, seed: int, a: argparse.Namespace, out: Path) -> list[dict]:
-        """One record per scored time: fid, class_kl (and live_ ones), step, seconds."""
+        """One record per scored time: fid, class_kl (and live_ ones), step, seconds, and with
+        ADA on, its p as last logged by then."""
         if self.config != "reference":
-            lines = (out / "metrics.jsonl").read_text().splitlines()
-            rows = [json.loads(x) for x in lines if '"fid"' in x]
-            return [{"time_s": r.pop("time_s"), "step": r.pop("step")} | r for r in rows]
+            rows, p = [], {}
+            for line in (out / "metrics.jsonl").read_text().splitlines():
+                r = json.loads(line)
+                p = {"ada_p": r["ada_p"]} if "ada_p" in r else p
+                if "fid" in r:
+                    rows.append({"time_s": r.pop("time_s"), "step": r.pop("step")} | r | p)
+            return rows
         data = DataConfig(name="fashion-mnist", size=28, limit=a.limited)
         log = (out / "log.txt").read_text().splitlines()
         rows = []
@@ -202,6 +207,7 @@ def main() -> None:
     p.add_argument("--plot", type=Path, help="the curves' picture (default docs/img/RECORD.png)")
     records.argument(p, "time-to-quality")
     a = p.parse_args()
+    torch.set_num_threads(1)  # the reference arm is scored here: one thread, as the gankit arm
     name = a.name or Path(a.config).stem
     rival = a.against_name or ("reference-dcgan" if a.against == "reference" else "rival")
     arms = [Arm(name, a.config, a.set), Arm(rival, a.against, a.against_set)]

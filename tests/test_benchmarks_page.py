@@ -22,7 +22,7 @@ def test_page_is_rendered_from_the_records() -> None:
 
 def test_every_table_has_its_command_and_the_page_is_short() -> None:
     text = PAGE.read_text()
-    assert text.count("\n") <= 400
+    assert text.count("\n") <= 440  # one sitting's reading
     for block in re.split(r"^#+ ", text, flags=re.M)[1:]:
         title = block.splitlines()[0]
         tables = re.findall(r"^\|.*\|$\n^\|(?:---\|)+$", block, flags=re.M)
