@@ -317,7 +317,7 @@ def races_table() -> str:
     for r in recs:
         arms.setdefault((r["race"], r["arm"]), []).append(r)
 
-    def at(runs: list[Record], t: float, key: str) -> str:
+    def at(runs: list[Record], t: float, key: str, each: bool = True) -> str:
         # each seed's score nearest to t (a gankit arm scores at the first step past t)
         values = []
         for seed in sorted({r["seed"] for r in runs}):
@@ -325,7 +325,7 @@ def races_table() -> str:
             near = min(mine, key=lambda r: abs(r["time_s"] - t), default=None)
             if near is not None and abs(near["time_s"] - t) < 0.1 * t:
                 values.append(near[key])
-        return spread(values) if values else "-"
+        return spread(values, each=each) if values else "-"
 
     rows = []
     for (race, arm), runs in arms.items():
@@ -334,7 +334,7 @@ def races_table() -> str:
                 for seed in sorted({r["seed"] for r in runs})]  # fmt: skip
         live = "-"
         if "live_fid" in runs[0]:
-            live = ", ".join(at(runs, t, "live_fid").split(" (")[0] for t in RACE_TIMES)
+            live = ", ".join(at(runs, t, "live_fid", each=False) for t in RACE_TIMES)
         if "ada_p" in last[0]:  # where ADA's p had got to
             arm += f" (p {spread([r['ada_p'] for r in last], each=False)} at the end)"
         rows.append([race, arm, *(at(runs, t, "fid") for t in RACE_TIMES), live,

@@ -202,16 +202,19 @@ class Stabilisers:
             out.append(x)
         return tuple(out)
 
-    def observe_real(self, real_logits: Tensor) -> dict[str, Tensor]:
+    def observe_real(self, real_logits: Tensor, paired: Tensor | None = None) -> dict[str, Tensor]:
         """After D's forward on the (augmented) real batch: ADA counts its logits' signs and
-        adapts p; returns `ada_p` and `ada_rt` to log (nothing when ADA is off). For a
-        relativistic game the recipe passes D(x) - D(G(z)) by row, D's own zero being arbitrary.
+        adapts p; returns `ada_p` and `ada_rt` to log (nothing when ADA is off). A relativistic
+        game passes the fakes' logits as `paired`: its D has no fixed zero (only differences
+        enter the game), so D is sure of a real when it ranks it over its fake, D(x) - D(G(z)).
 
         The gradient penalty (loss.penalty) stays on the un-augmented reals, where StyleGAN2-ADA
         puts R1 on the augmented ones: a clean image is one that every transform skipped, so it
         is among what D trains on, and the penalty keeps one random stream and one cost whether
         ADA is on or off."""
-        return self.modules["ada"].observe(real_logits) if self.s.ada else {}
+        if not self.s.ada:
+            return {}
+        return self.modules["ada"].observe(real_logits if paired is None else real_logits - paired)
 
     def d_loss(self, game: Game) -> Callable[[Tensor, Tensor], Tensor]:
         """The D loss to use: the game's own, or with its real target smoothed."""

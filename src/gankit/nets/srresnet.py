@@ -26,6 +26,11 @@ from torch import Tensor, nn
 from gankit.nets.registry import NETS
 
 
+def enlarge(x: Tensor, scale: int) -> Tensor:
+    """Bicubic enlargement by `scale` (not clamped: G adds its residual first)."""
+    return F.interpolate(x, scale_factor=scale, mode="bicubic")
+
+
 def norm_layer(norm: str, width: int) -> nn.Module:
     return nn.BatchNorm2d(width) if norm == "batch" else nn.Identity()
 
@@ -74,8 +79,7 @@ class SRResNet(nn.Module):
         if self.skip == "none":
             return detail.tanh()
         # clamp, not tanh: the sum stays linear inside [-1, 1], where bicubic already is
-        up = F.interpolate(x, scale_factor=self.scale, mode="bicubic")
-        return (up + detail).clamp(-1, 1)
+        return (enlarge(x, self.scale) + detail).clamp(-1, 1)
 
 
 def critic(channels: int, width: int) -> nn.Sequential:

@@ -17,7 +17,7 @@ from torch import Tensor
 from gankit.config import Config
 from gankit.data import DataSpec
 from gankit.errors import BadInput
-from gankit.nets.srresnet import SRResNet
+from gankit.nets.srresnet import SRResNet, enlarge
 from gankit.recipes.base import RECIPES
 from gankit.recipes.restoration import ContentGAN
 from gankit.recipes.translation import evaluating
@@ -31,8 +31,7 @@ def downscale(x: Tensor, scale: int) -> Tensor:
 
 def bicubic(x: Tensor, scale: int) -> Tensor:
     """The classical upscaler every SR method is measured against."""
-    size = (x.shape[-2] * scale, x.shape[-1] * scale)
-    return F.interpolate(x, size=size, mode="bicubic").clamp(-1, 1)
+    return enlarge(x, scale).clamp(-1, 1)
 
 
 @RECIPES.register("srgan")

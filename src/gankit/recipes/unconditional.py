@@ -52,10 +52,10 @@ class Unconditional(Recipe):
         if self.penalty.term is not None:  # no zero tensor added on the hot path without one
             # The eager D (not the compiled one); under DDP its gradients are still reduced.
             loss = loss + self.penalty_of(self.modules["d"], real, fake)
-        # ADA's r_t counts the reals D is sure of; a relativistic D has no fixed zero (only its
-        # differences enter the game), so it is sure of a real when it ranks it over its fake
-        sure = real_logits - fake_logits if self.game.relativistic else real_logits
-        return loss, self.d_outputs(real_logits, fake_logits) | self.stab.observe_real(sure)
+        paired = fake_logits if self.game.relativistic else None  # ADA's r_t reads pairs then
+        return loss, self.d_outputs(real_logits, fake_logits) | self.stab.observe_real(
+            real_logits, paired
+        )
 
     def g_loss(self, batch: tuple[Tensor, Tensor | None], fake: Tensor) -> tuple[Tensor, dict]:
         """G minimises game.g_loss(D(G(z))), or game.g_loss(D(G(z)), D(x)) for a relativistic
