@@ -148,3 +148,24 @@ def test_condition_collapse_waits_for_three_log_steps_in_a_row():
     event = dr.collapse_across_conditions(low, 400, Stub())
     assert event.title == "the same picture for different classes"
     assert any("recipe: projection" in f for f in event.fixes)
+
+
+def test_diversity_is_the_same_number_with_any_thread_count():
+    """A run resumed by a process with another thread count logs the same diversity. The oracle
+    is the definition summed exactly (math.fsum) over every ordered pair; torch's own threaded sum
+    of a 256 x 256 cdist differs in the last bit between 1 and 2 threads for most inputs."""
+    import math
+
+    x = torch.randn(256, 64, generator=torch.Generator().manual_seed(3))
+    pairs = [float((x[i].double() - x[j].double()).norm()) for i in range(256) for j in range(256)]
+    oracle = math.fsum(pairs) / (256 * 255)
+    threads = torch.get_num_threads()
+    try:
+        values = []
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            values.append(dr.mean_pairwise_distance(x))
+    finally:
+        torch.set_num_threads(threads)
+    assert values[0] == values[1]
+    assert math.isclose(values[0], oracle, rel_tol=1e-14)

@@ -127,11 +127,11 @@ class Doctor:
         k, m = images.shape[:2]
         feats = self.features(to_stored(images.flatten(0, 1), self.ds.kind))[0].double()
         per_latent = feats.reshape(k, m, -1).transpose(0, 1)  # (latents, conditions, features)
-        between = torch.cdist(per_latent, per_latent).sum() / (m * k * (k - 1))
+        between = exact_sum(pairwise_distances(per_latent)) / (m * k * (k - 1))
         overall = mean_pairwise_distance(feats)
         if overall <= 1e-3 * self.real_spread:  # all one picture: mode_collapse's case, not this
             return {}
-        return {"condition_spread": float(between) / overall}
+        return {"condition_spread": between / overall}
 
     # -- deciding -------------------------------------------------------------------------
     def observe(self, step: int, record: dict[str, Any], recipe: Any) -> dict[str, Any]:
@@ -450,10 +450,22 @@ def to_stored(x: Tensor, kind: str) -> Tensor:
     return to_uint8(x).cpu()
 
 
+def pairwise_distances(x: Tensor) -> Tensor:
+    """Euclidean distances in float64, each pair on its own: cdist's matmul shortcut and a
+    threaded sum both round differently with the thread count, and a run resumed by a process with
+    other threads must log the same numbers."""
+    x = x.double()
+    return torch.cdist(x, x, compute_mode="donot_use_mm_for_euclid_dist")
+
+
+def exact_sum(t: Tensor) -> float:
+    """The correctly rounded sum, the same in any order (torch's sum splits by thread)."""
+    return math.fsum(t.flatten().tolist())
+
+
 def mean_pairwise_distance(x: Tensor) -> float:
-    d = torch.cdist(x.double(), x.double())
     n = len(x)
-    return float(d.sum() / max(n * (n - 1), 1))
+    return exact_sum(pairwise_distances(x)) / max(n * (n - 1), 1)
 
 
 def class_count(probs: Tensor | None) -> int:
