@@ -10,18 +10,22 @@ where there is a CUDA device (skipped, with a line saying so, where there is non
     python bench/suite.py                              # quick, every step
     python bench/suite.py speed toys                   # quick, some steps
     python bench/suite.py --size full --out runs/bench     # then compare with docs/, and publish:
-    cp runs/bench/records/*.jsonl docs/benchmarks/ && python bench/render.py
+    python bench/suite.py --publish runs/bench && python bench/render.py
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import records  # noqa: E402  (bench/ is a folder of scripts, not a package)
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -208,6 +212,20 @@ def run(names: list[str], full: bool, folder: Path, cache: str | None) -> None:
     print(f"bench: rendered {page} ({page.read_text().count(chr(10))} lines) from the records")
 
 
+def publish(folder: Path, to: Path) -> list[str]:
+    """Each records file of a suite run replaces the current records of its namesake in `to`;
+    the historical ones there (and their lessons) stay, ahead of the new lines."""
+    names = []
+    for path in sorted((folder / "records").glob("*.jsonl")):
+        dest = to / path.name
+        old = records.read(path.stem, to)
+        kept = [r for r in old if r.get("status", "current") != "current"]
+        new = records.read(path.stem, folder / "records")
+        dest.write_text("".join(json.dumps(r) + "\n" for r in [*kept, *new]))
+        names.append(path.stem)
+    return names
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument(
@@ -215,7 +233,16 @@ def main() -> None:
     )
     p.add_argument("--size", choices=("quick", "full"), default="quick")
     p.add_argument("--out", type=Path, default=ROOT / "runs" / "bench", help="full size: where")
+    p.add_argument(
+        "--publish", type=Path, metavar="OUT", help="put a full run's records into docs/benchmarks"
+    )
     a = p.parse_args()
+    if a.publish:
+        if not (a.publish / "records").is_dir():
+            p.error(f"{a.publish}/records is not a folder: give the --out of a full-size run")
+        names = publish(a.publish, ROOT / "docs" / "benchmarks")
+        print(f"bench: published {', '.join(names) or 'no records'}; now: python bench/render.py")
+        return
     if unknown := set(a.only) - set(steps(False)):
         p.error(f"no step {', '.join(sorted(unknown))}; the steps: {', '.join(steps(False))}")
     full = a.size == "full"

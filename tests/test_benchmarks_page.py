@@ -4,6 +4,7 @@ to read."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -59,3 +60,20 @@ def test_every_table_on_the_page_has_a_suite_step_that_rewrites_it(monkeypatch) 
     written = {name for names in suite.WRITES.values() for name in names}
     assert on_page - written == set(), "tables whose records no step of bench/suite.py writes"
     assert set(suite.WRITES) == set(suite.steps(False)), "WRITES names every step, no other"
+
+
+def test_publishing_a_suite_run_replaces_current_records_and_keeps_historical_ones(tmp_path):
+    sys.path.insert(0, str(ROOT / "bench"))
+    import suite
+
+    docs, run = tmp_path / "docs", tmp_path / "run"
+    (run / "records").mkdir(parents=True)
+    docs.mkdir()
+    old = [{"fid": 9.0, "status": "historical", "lesson": "x"}, {"fid": 8.0}, {"fid": 7.0}]
+    (docs / "races.jsonl").write_text("".join(json.dumps(r) + "\n" for r in old))
+    (docs / "other.jsonl").write_text('{"fid": 1.0}\n')
+    (run / "records" / "races.jsonl").write_text('{"fid": 6.0}\n\n{"fid": 5.0}\n')
+    assert suite.publish(run, docs) == ["races"]
+    lines = [json.loads(line) for line in (docs / "races.jsonl").read_text().splitlines()]
+    assert lines == [old[0], {"fid": 6.0}, {"fid": 5.0}]
+    assert (docs / "other.jsonl").read_text() == '{"fid": 1.0}\n'
