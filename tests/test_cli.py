@@ -53,6 +53,10 @@ def test_train_sample_resume_list(write_config, tmp_path, capsys):
     assert main(["sample", str(run), "--n", "7", "--out", str(tmp_path / "s.npz")]) == 0
     points = np.load(tmp_path / "s.npz")["points"]
     assert points.dtype == np.float32 and points.shape == (7, 2)
+    # A folder as --out is refused (numpy would write a sibling FOLDER.npz).
+    (tmp_path / "dir").mkdir()
+    assert main(["sample", str(run), "--out", str(tmp_path / "dir")]) == 2
+    assert "is a folder" in capsys.readouterr().err and not (tmp_path / "dir.npz").exists()
     assert main(["resume", str(run), "--set", "train.steps=150"]) == 0
     assert "trained to step 150" in capsys.readouterr().out
     assert (

@@ -59,6 +59,8 @@ def test_bad_yaml_and_missing_file(tmp_path):
         config.load(bad)
     with pytest.raises(BadInput, match="not found"):
         config.load(tmp_path / "missing.yaml")
+    with pytest.raises(BadInput, match=r"is a folder.*gankit train --data"):
+        config.load(tmp_path)
 
 
 def test_resolved_config_round_trips(tmp_path):

@@ -192,6 +192,8 @@ def evaluate(
 def save_npz(arrays: dict[str, np.ndarray], path: str | Path) -> Path:
     """Write `arrays` to `path` (".npz" added when missing, as numpy does); returns the file."""
     path = Path(path)
+    if path.is_dir():  # numpy would write a sibling DIR.npz, not a file in it
+        raise BadInput(f"{path} is a folder: name the file to write, e.g. {path / 'samples.npz'}.")
     if path.suffix != ".npz":
         path = path.with_name(path.name + ".npz")
     path.parent.mkdir(parents=True, exist_ok=True)

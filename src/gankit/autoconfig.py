@@ -104,13 +104,17 @@ def base(size: int, channels: int, root: str, conditional: bool = False) -> dict
 
 
 def _check_usable(found: Survey) -> None:
-    skipped = len(found.unreadable) + len(found.too_large)
     if found.count >= MIN_IMAGES:
         return
+    skipped = [
+        f"{len(names)} {why} skipped: {_shown(names)}"
+        for why, names in (("unreadable", found.unreadable), ("too large", found.too_large))
+        if names
+    ]
     raise BadInput(
-        f"{found.root} has {found.count} usable image(s) ({len(found.unreadable)} unreadable, "
-        f"{len(found.too_large)} too large, {skipped} skipped): a GAN needs at least "
-        f"{MIN_IMAGES}; add .png/.jpg images to the folder."
+        f"{found.root} has {found.count} usable image(s)"
+        + (f" ({'; '.join(skipped)})" if skipped else "")
+        + f": a GAN needs at least {MIN_IMAGES}; add .png/.jpg images to the folder."
     )
 
 

@@ -211,6 +211,11 @@ _RANGES = {
 def load(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Config:
     """Read a YAML config, apply `key.path=value` overrides, and validate it."""
     path = Path(path)
+    if path.is_dir():
+        raise BadInput(
+            f"config {path} is a folder, not a YAML file: to train on the images in it, "
+            f"give it as `gankit train --data {path}`."
+        )
     if not path.is_file():
         raise BadInput(
             f"config file {path} not found: give the path of a YAML file (see configs/)."
