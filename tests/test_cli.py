@@ -57,6 +57,9 @@ def test_train_sample_resume_list(write_config, tmp_path, capsys):
     (tmp_path / "dir").mkdir()
     assert main(["sample", str(run), "--out", str(tmp_path / "dir")]) == 2
     assert "is a folder" in capsys.readouterr().err and not (tmp_path / "dir.npz").exists()
+    # FID statistics are of images: a run of points is told to `gankit eval`.
+    assert main(["stats", str(run), "--n", "50", "--out", str(tmp_path / "st.npz")]) == 2
+    assert "draws points of ring, not images" in capsys.readouterr().err
     assert main(["resume", str(run), "--set", "train.steps=150"]) == 0
     assert "trained to step 150" in capsys.readouterr().out
     assert (
@@ -82,6 +85,29 @@ def test_train_sample_resume_list(write_config, tmp_path, capsys):
         "unconditional",
     ):
         assert f"  {name} " in listing
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["sample", "RUN", "--out", "OUT", "--seed", str(10**24)], "a seed is a whole number"),
+        (["sample", "RUN", "--out", "OUT", "--seed", "-5"], "a seed is a whole number from 0"),
+        (["sample", "RUN", "--out", "OUT", "--n", str(10**8)], "a number of samples is a whole"),
+        (["eval", "RUN", "--n", "0"], "a number of samples is a whole number from 1"),
+        (["eval", "RUN", "--n", "many"], "'many' is not a whole number"),
+        (["playground", "--port", "99999"], "a port is a whole number from 0 to 65535"),
+        (["stats", "fashion-mnist", "--out", "OUT", "--size", "0"], "an image side is a whole"),
+        (["upscale", "RUN", "--input", "x.png", "--out", "OUT", "--tile", "0"], "a tile side"),
+    ],
+)
+def test_numbers_out_of_range_are_one_argparse_line(tmp_path, capsys, args, message):
+    """Checked as the flags are read, before anything loads: a huge seed once reached torch as
+    an overflow traceback, a port above 65535 the socket's, and a size of 0 the resize's."""
+    paths = {"RUN": str(tmp_path), "OUT": str(tmp_path / "out.npz")}
+    with pytest.raises(SystemExit) as exit:
+        main([paths.get(a, a) for a in args])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert exit.value.code == 2 and message in lines[-1], lines
 
 
 def test_not_a_run_directory(tmp_path, capsys):

@@ -44,3 +44,12 @@ def test_onnx_matches_pytorch(exported):
 def test_not_an_export(tmp_path):
     with pytest.raises(BadInput, match="gankit export"):
         load_generator(tmp_path)
+
+
+def test_an_existing_file_as_the_export_folder_is_refused_and_kept(exported):
+    root, _ = exported
+    there = root / "a-file"
+    there.write_text("keep me")
+    with pytest.raises(BadInput, match="is a file: export writes a folder"):
+        export_generator(root / "run", there)
+    assert there.read_text() == "keep me"

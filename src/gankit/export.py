@@ -62,6 +62,8 @@ def export_generator(
             f"nets.g={cfg.nets.g}: it cannot be exported in this layout."
         ) from None
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise BadInput(f"{out} is a file: export writes a folder; give a new --out path.")
     generator.eval()
     files = generator.save_pretrained(out)
     if onnx:

@@ -47,3 +47,25 @@ def ema_switch(p: argparse.ArgumentParser, verb: str) -> None:
         default=True,
         help=f"{verb} the EMA generator when the run has one",
     )
+
+
+def whole(lo: int, hi: int, what: str) -> Callable[[str], int]:
+    """An argparse type: a whole number from lo to hi. Out of range, argparse's one-line error
+    names the flag and the range, before any run is loaded (a huge seed or count would otherwise
+    fail deep in torch, or fill the memory)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{value}: {what} is a whole number from {lo} to {hi}")
+        return value
+
+    return parse
+
+
+SEED = whole(0, 2**32 - 1, "a seed")  # the range of train.seed
+SAMPLES = whole(1, 1_000_000, "a number of samples")  # the range of eval.n
+SIDE = whole(8, 1024, "an image side")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from gankit import files, strict_json
-from gankit.cli.base import command, ema_switch
+from gankit.cli.base import SAMPLES, SEED, SIDE, command, ema_switch, whole
 from gankit.errors import BadInput, printable
 
 METRIC_NAMES = ["fid", "kid", "is", "precision_recall", "density_coverage", "classes", "modes"]
@@ -29,8 +29,8 @@ def _eval(p: argparse.ArgumentParser):
     p.add_argument("--dataset", help="reference dataset (needed for a .npz; a run knows its own)")
     p.add_argument("--root", help="data.root of the reference dataset (for a .npz)")
     p.add_argument("--metrics", nargs="+", choices=METRIC_NAMES, help="(default: all that apply)")
-    p.add_argument("--n", type=int, help="samples (run: eval.n of its config; .npz: all)")
-    p.add_argument("--seed", type=int, help="seed of latents and real-data draws (run: its seed)")
+    p.add_argument("--n", type=SAMPLES, help="samples (run: eval.n of its config; .npz: all)")
+    p.add_argument("--seed", type=SEED, help="seed of latents and real-data draws (run: its seed)")
     p.add_argument(
         "--extractor", choices=["own", "inception"], help="(default: the run's; own for a .npz)"
     )
@@ -164,11 +164,11 @@ def _stats(p: argparse.ArgumentParser):
     p.add_argument("source", help="dataset name, run directory, or .npz of samples")
     p.add_argument("--out", required=True, metavar="F.npz", help="stats file to write")
     p.add_argument("--split", choices=["train", "test"], default="train", help="(dataset)")
-    p.add_argument("--n", type=int, help="images (dataset: all of the split; run: eval.n)")
-    p.add_argument("--seed", type=int, help="seed of the draw (default: 0; run: its seed)")
+    p.add_argument("--n", type=SAMPLES, help="images (dataset: all of the split; run: eval.n)")
+    p.add_argument("--seed", type=SEED, help="seed of the draw (default: 0; run: its seed)")
     p.add_argument("--dataset", help="what a .npz imitates (needed with --extractor own)")
     p.add_argument("--root", help="data.root of the dataset")
-    p.add_argument("--size", type=int, default=28, help="image side of a dataset source")
+    p.add_argument("--size", type=SIDE, default=28, help="image side of a dataset source")
     p.add_argument(
         "--extractor", choices=["own", "inception"], default="own", help="feature extractor"
     )
@@ -198,6 +198,11 @@ def _source_stats(source: Path, a: argparse.Namespace, kind: str, resize: str | 
         from gankit.metrics.evaluate import generate
 
         loaded = api.load(source)
+        if loaded.spec.kind != "image":
+            raise BadInput(
+                f"{source} draws {loaded.spec.kind} of {loaded.cfg.data.name}, not images: FID "
+                f"statistics are of images (`gankit eval {source}` scores it)."
+            )
         seed = loaded.cfg.train.seed if a.seed is None else a.seed
         images = generate(loaded.recipe, a.n or loaded.cfg.eval.n, seed, ema=a.ema)
         return stats.of_images(
@@ -284,12 +289,14 @@ def _evaluator(p: argparse.ArgumentParser):
     p.add_argument("action", choices=["train"], help="what to do")
     p.add_argument("--dataset", required=True, help="labelled image dataset, e.g. fashion-mnist")
     p.add_argument("--root", help="data.root (image-folder: the folder of class sub-folders)")
-    p.add_argument("--size", type=int, default=28, help="image side the samples will have")
+    p.add_argument("--size", type=SIDE, default=28, help="image side the samples will have")
     p.add_argument("--channels", type=int, choices=[1, 3], help="(default: the dataset's own)")
     p.add_argument(
-        "--epochs", type=int, help="(default: about 250k images seen, at most 10 passes)"
+        "--epochs",
+        type=whole(1, 1000, "a number of passes"),
+        help="(default: about 250k images seen, at most 10 passes)",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the training")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the training")
 
     def run(a: argparse.Namespace) -> int:
         from gankit.config import DataConfig

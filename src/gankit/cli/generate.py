@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from gankit.cli.base import command
+from gankit.cli.base import SEED, command, whole
 from gankit.generate import generate
 
 
@@ -17,9 +17,11 @@ from gankit.generate import generate
 def _generate(p: argparse.ArgumentParser):
     p.add_argument("run", help="run directory of a text-to-image recipe")
     p.add_argument("--text", required=True, help="the caption")
-    p.add_argument("--n", type=int, default=16, help="number of images")
+    p.add_argument(
+        "--n", type=whole(1, 10_000, "a number of images"), default=16, help="number of images"
+    )
     p.add_argument("--out", required=True, help="a .png grid, or a .npz of uint8 images")
-    p.add_argument("--seed", type=int, default=0, help="seed of the latents")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the latents")
     p.add_argument("--stage", type=int, choices=(1, 2), default=2, help="1: stage I's images")
     p.add_argument(
         "--ema",

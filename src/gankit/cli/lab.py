@@ -7,7 +7,7 @@ import json
 
 import yaml
 
-from gankit.cli.base import command
+from gankit.cli.base import SEED, command, whole
 from gankit.errors import BadInput
 
 LAB_NAMES = (
@@ -81,12 +81,17 @@ def _latent(p: argparse.ArgumentParser):
     )
     p.add_argument(
         "--invert",
-        type=int,
+        type=whole(1, 10_000, "a number of items"),
         metavar="N",
         help="invert N held-out real items: z* = argmin ||G(z)-x||",
     )
-    p.add_argument("--steps", type=int, default=300, help="optimiser steps of the inversion")
-    p.add_argument("--seed", type=int, default=0, help="seed of the latents")
+    p.add_argument(
+        "--steps",
+        type=whole(1, 1_000_000, "a number of steps"),
+        default=300,
+        help="optimiser steps of the inversion",
+    )
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the latents")
 
     def run(a: argparse.Namespace) -> int:
         from pathlib import Path

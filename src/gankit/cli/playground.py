@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from gankit.cli.base import command
+from gankit.cli.base import SEED, command, whole
 
 
 @command(
@@ -16,8 +16,13 @@ def _playground(p: argparse.ArgumentParser):
     p.add_argument(
         "--host", default="127.0.0.1", help="address to bind (0.0.0.0 opens it to the network)"
     )
-    p.add_argument("--port", type=int, default=8008, help="port to listen on (0: any free one)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the networks and shown latents")
+    p.add_argument(
+        "--port",
+        type=whole(0, 65535, "a port"),
+        default=8008,
+        help="port to listen on (0: any free one)",
+    )
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the networks and shown latents")
 
     def run(a: argparse.Namespace) -> int:
         from gankit.playground.server import serve
