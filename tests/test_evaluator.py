@@ -38,9 +38,16 @@ def test_a_tampered_evaluator_is_refused(tmp_path, monkeypatch):
     monkeypatch.setenv("GANKIT_CACHE", str(tmp_path))
     evaluator.train(SMALL, epochs=1, progress=False)
     weights = tmp_path / "evaluators" / "digits-12px-1ch.safetensors"
+    record = weights.with_suffix(".json")
+    good = record.read_bytes()
     weights.write_bytes(weights.read_bytes()[:-1] + b" ")
-    with pytest.raises(BadInput, match="sha256"):
+    with pytest.raises(BadInput, match="does not match its record .*gankit evaluator train"):
         evaluator.load(SMALL, 1)
+    # A torn or edited record is refused the same way, not a JSON traceback.
+    for torn in (good[: len(good) // 2], b"[]", b"\xff\xfe"):
+        record.write_bytes(torn)
+        with pytest.raises(BadInput, match="does not match its record"):
+            evaluator.load(SMALL, 1)
 
 
 def test_a_declined_evaluator_names_the_command_and_its_time(tmp_path, monkeypatch):

@@ -53,3 +53,15 @@ def test_an_existing_file_as_the_export_folder_is_refused_and_kept(exported):
     with pytest.raises(BadInput, match="is a file: export writes a folder"):
         export_generator(root / "run", there)
     assert there.read_text() == "keep me"
+
+
+def test_a_truncated_export_is_refused_in_one_line(exported):
+    import shutil
+
+    root, _ = exported
+    torn = root / "torn-model"
+    shutil.copytree(root / "model", torn)
+    weights = torn / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:200])
+    with pytest.raises(BadInput, match="does not hold this generator's weights"):
+        load_generator(torn)

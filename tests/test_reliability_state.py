@@ -119,3 +119,20 @@ def test_a_state_from_before_state_checksums_still_resumes(trained, tmp_path, ca
     state = checkpoint.verify(newest)
     assert state["step"] == int(newest.name.removeprefix("step-"))
     assert "has no state checksum" in capsys.readouterr().err
+
+
+def test_a_damaged_run_log_and_logger_ids_never_stop_a_resume(trained, tmp_path):
+    """Garbage bytes (not UTF-8), a line that is JSON but not an object, and an unreadable
+    loggers.json: the resume skips them, keeps every good record, and logs on."""
+    from gankit.train.runlog import read
+
+    run = tmp_path / "run"
+    shutil.copytree(trained, run)
+    good = read(run)
+    with (run / "metrics.jsonl").open("ab") as f:
+        f.write(b'{"step": 3\n\xf5\xff\x00garbage\n5\n[1, 2]\n')
+    (run / "loggers.json").write_bytes(b"{torn")
+    assert read(run) == good
+    assert main(["resume", str(run), "--set", "train.steps=40", "--set", "train.log_every=5"]) == 0
+    steps = [r["step"] for r in read(run) if "d_loss" in r]
+    assert steps == [r["step"] for r in good if "d_loss" in r] + [35, 40]

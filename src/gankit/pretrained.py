@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file
 from torch import nn
 
@@ -88,7 +89,13 @@ class Generator(nn.Module):
         if not isinstance(config, dict) or config.get("format") != FORMAT:
             raise BadInput(f"{folder}/{CONFIG} is not a gankit generator export.")
         g = cls(**config)
-        g.load_state_dict(load_file(folder / WEIGHTS))
+        try:
+            g.load_state_dict(load_file(folder / WEIGHTS))
+        except (OSError, SafetensorError, RuntimeError) as e:  # missing, truncated, other shapes
+            raise BadInput(
+                f"{folder}/{WEIGHTS} does not hold this generator's weights "
+                f"({type(e).__name__}): export the run again with `gankit export`."
+            ) from None
         return g.eval()
 
 

@@ -129,9 +129,16 @@ def load(cfg: DataConfig, channels: int, auto_train: bool = True) -> Evaluator:
                 f"{MEASURED_S / 60:.0f} min on a 2-core CPU), or set eval.auto_evaluator: true."
             )
         return train(cfg, channels, progress=True, announce=True)
-    meta = json.loads(meta_path.read_text())
-    if sha256_file(weights) != meta["sha256"]:
-        raise BadInput(f"evaluator {weights} does not match its recorded sha256: retrain it.")
+    try:
+        meta = json.loads(meta_path.read_bytes())
+        recorded = meta["sha256"]
+    except (ValueError, KeyError, TypeError):
+        recorded = None  # an edited or torn record: the weights cannot be trusted either
+    if recorded is None or sha256_file(weights) != recorded:
+        raise BadInput(
+            f"evaluator {weights} does not match its record {meta_path.name}: retrain it with "
+            f"`{train_command(cfg, channels)}`."
+        )
     with torch.random.fork_rng(devices=[]):  # initialisation must not move the global RNG
         net = Classifier(meta["channels"], meta["num_classes"])
     net.load_state_dict(load_file(str(weights)))

@@ -34,16 +34,19 @@ METRICS, CSV, IDS = "metrics.jsonl", "metrics.csv", "loggers.json"
 
 
 def read(run: Path) -> list[dict[str, Any]]:
-    """Every record of a run's metrics.jsonl (a torn last line from a crash is ignored)."""
+    """Every record of a run's metrics.jsonl. A line that is not a JSON object (torn by a crash,
+    or garbage bytes from a failing disk) is skipped: the log must never stop a resume."""
     path = run / METRICS
     if not path.exists():
         return []
     records = []
-    for line in path.read_text().splitlines():
+    for line in path.read_bytes().decode("utf-8", errors="replace").splitlines():
         try:
-            records.append(json.loads(line))
+            record = json.loads(line)
         except ValueError:
             continue
+        if isinstance(record, dict):
+            records.append(record)
     return records
 
 
@@ -181,7 +184,7 @@ class RunLog:
             files.write_text_atomic(self.path, "".join(json.dumps(r) + "\n" for r in kept))
         self.close()
         ids_path = self.run / IDS
-        ids = json.loads(ids_path.read_text()) if ids_path.exists() else {}
+        ids = _ids(ids_path)
         self.sinks = [_open(name, self.run, step, ids) for name in self.names]
         if ids:
             files.write_text_atomic(ids_path, json.dumps(ids))
@@ -206,6 +209,16 @@ class RunLog:
         for sink in self.sinks:
             sink.close()
         self.sinks = []
+
+
+def _ids(path: Path) -> dict[str, str]:
+    """The W&B / MLflow run ids of RUN/loggers.json; unreadable, none (those loggers then start
+    a new run rather than stopping this one)."""
+    try:
+        ids = json.loads(path.read_bytes()) if path.exists() else {}
+    except ValueError:
+        return {}
+    return ids if isinstance(ids, dict) else {}
 
 
 def _open(name: str, run: Path, step: int | None, ids: dict[str, str]) -> Any:
