@@ -80,6 +80,15 @@ def test_torchvision_layout_under_data_root(tmp_path):
     assert len(data.build(DataConfig(name="fashion-mnist", root=str(tmp_path)), "test")) == 10
 
 
+def test_damaged_torchvision_files_are_named_with_the_fix(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    fake_fashion_files(raw)
+    images = raw / "train-images-idx3-ubyte"
+    images.write_bytes(b"\x00\x00\x00\x99" + images.read_bytes()[4:])  # a bad magic number
+    with pytest.raises(BadInput, match=r"mnist files under .* are damaged .*delete .*MNIST"):
+        data.build(DataConfig(name="mnist", root=str(tmp_path), download=False))
+
+
 def test_debian_package_files_are_found(tmp_path, monkeypatch):
     debian = tmp_path / "debian"
     fake_fashion_files(debian, gz=True)

@@ -10,6 +10,7 @@ import gzip
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -59,12 +60,9 @@ def _torchvision_set(name: str, cls_name: str, cfg: DataConfig, split: str, clas
     cls = getattr(torchvision.datasets, cls_name)
     root = Path(cfg.root) if cfg.root else default_root()
     train = split != "test"
-    try:
-        ds = cls(str(root), train=train, download=False)
-    except RuntimeError:
-        ds = None
+    ds = _local(cls, name, root, train)
     if ds is None and cls_name == "FashionMNIST" and _copy_debian_files(root):
-        ds = cls(str(root), train=train, download=False)
+        ds = _local(cls, name, root, train)
     if ds is None and cfg.download:
         try:
             ds = cls(str(root), train=train, download=True)
@@ -77,6 +75,21 @@ def _torchvision_set(name: str, cls_name: str, cfg: DataConfig, split: str, clas
     x = data.unsqueeze(1) if data.ndim == 3 else data.permute(0, 3, 1, 2)
     y = torch.as_tensor(np.asarray(ds.targets)).long()
     return Dataset(name, fit_images(x, cfg.size, cfg.channels), "image", y, classes)
+
+
+def _local(cls: type, name: str, root: Path, train: bool) -> Any:
+    """torchvision's copy under root, or None where it has none (torchvision's RuntimeError; for
+    CIFAR also a failed md5 check). Files that are there but unreadable (MNIST's reader asserts on
+    a bad header) are named, with the fix."""
+    try:
+        return cls(str(root), train=train, download=False)
+    except RuntimeError:
+        return None
+    except Exception as e:
+        raise BadInput(
+            f"{name} files under {root} are damaged ({type(e).__name__}): delete "
+            f"{root / cls.__name__} and get them again (one online run with data.download: true)."
+        ) from None
 
 
 def _copy_debian_files(root: Path) -> bool:
