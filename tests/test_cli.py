@@ -47,9 +47,13 @@ def test_train_sample_resume_list(write_config, tmp_path, capsys):
     run = tmp_path / "run"
     assert main(["train", str(path), "--out", str(run)]) == 0
     assert "samples:" in capsys.readouterr().out
-    # An existing run is never overwritten.
+    # An existing run is never overwritten, nor a file in the way.
     assert main(["train", str(path), "--out", str(run)]) == 2
     assert "gankit resume" in capsys.readouterr().err
+    (tmp_path / "a-file").write_text("keep")
+    assert main(["train", str(path), "--out", str(tmp_path / "a-file")]) == 2
+    assert "is a file: a run is a folder" in capsys.readouterr().err
+    assert (tmp_path / "a-file").read_text() == "keep"
     assert main(["sample", str(run), "--n", "7", "--out", str(tmp_path / "s.npz")]) == 0
     points = np.load(tmp_path / "s.npz")["points"]
     assert points.dtype == np.float32 and points.shape == (7, 2)

@@ -52,6 +52,8 @@ def train(
         cfg = config.from_dict(config.apply_overrides(cfg.to_dict(), overrides))
         cfg = describe.follow_data(cfg, written, "the given config")
     out = Path(out or "runs/run")
+    if out.exists() and not out.is_dir():
+        raise BadInput(f"--out {out} is a file: a run is a folder; give another --out.")
     if checkpoint.list_steps(out / "checkpoints"):
         raise BadInput(
             f"{out} already holds a run: continue it with `gankit resume {out}`, "
