@@ -122,3 +122,23 @@ def test_not_a_run_directory(tmp_path, capsys):
 def test_help_shows_defaults_and_an_example():
     done = run_cli("sample", "--help")
     assert done.returncode == 0 and "(default: 64)" in done.stdout and "example:" in done.stdout
+
+
+@pytest.mark.parametrize("kind", ["text", "torn", "pickle", "no-images"])
+def test_a_bad_samples_npz_is_one_line_in_eval_and_stats(tmp_path, capsys, kind):
+    path = tmp_path / "samples.npz"
+    np.savez(path, images=np.zeros((4, 1, 28, 28), np.uint8))
+    if kind == "text":
+        path.write_text("hi")
+    elif kind == "torn":
+        path.write_bytes(path.read_bytes()[:100])
+    elif kind == "pickle":
+        np.savez(path, images=np.array([{"a": 1}], dtype=object))
+    else:
+        np.savez(path, other=np.zeros(3))
+    for args in (["eval", str(path)], ["stats", str(path), "--out", str(tmp_path / "st.npz")]):
+        assert main([*args, "--dataset", "fashion-mnist"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and str(path) in err, err
+        assert "not a sample export" in err or "has neither" in err or "no `images`" in err
+    assert not (tmp_path / "st.npz").exists()

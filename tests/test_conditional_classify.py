@@ -63,3 +63,11 @@ def test_classify_needs_a_classifier_and_readable_input(sgan_run, tmp_path, caps
     assert "has no classifier" in capsys.readouterr().err
     assert main(["classify", str(sgan_run), "--input", str(tmp_path / "nothing")]) == 2
     assert "give a .npz with `images`" in capsys.readouterr().err
+    # An .npz that numpy cannot read safely: one line, never unpickled.
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, images=np.array([{"a": 1}], dtype=object))
+    assert main(["classify", str(sgan_run), "--input", str(bad)]) == 2
+    assert "numpy cannot read it (a pickled object array)" in capsys.readouterr().err
+    bad.write_text("hi")
+    assert main(["classify", str(sgan_run), "--input", str(bad)]) == 2
+    assert "is not a sample export" in capsys.readouterr().err

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gankit import data
+from gankit import data, files
 from gankit.config import DataConfig
 from gankit.core.images import from_uint8
 from gankit.data import DATASETS, DataSpec
@@ -53,10 +53,10 @@ def read_input(source: str, spec: DataSpec) -> tuple[torch.Tensor, torch.Tensor 
 
 
 def _from_npz(path: Path, spec: DataSpec) -> tuple[torch.Tensor, torch.Tensor | None]:
-    with np.load(path) as f:
-        if "images" not in f:
-            raise BadInput(f"{path} has no `images` array (uint8, N x C x H x W): not an export.")
-        images, labels = f["images"], f["labels"] if "labels" in f else None
+    f = files.read_npz(path, "a sample export (.npz with uint8 `images`)")
+    if "images" not in f:
+        raise BadInput(f"{path} has no `images` array (uint8, N x C x H x W): not an export.")
+    images, labels = f["images"], f.get("labels")
     if images.dtype != np.uint8 or images.ndim != 4:
         raise BadInput(
             f"{path}: `images` must be uint8 (N, C, H, W), got {images.dtype} {images.shape}."

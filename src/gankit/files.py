@@ -1,4 +1,5 @@
-"""File helpers shared by checkpoints, caches and logs: crash-safe writes and content hashes."""
+"""File helpers shared by checkpoints, caches and logs: crash-safe writes, content hashes, and
+reading the .npz files users hand in."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+from gankit.errors import BadInput
 
 FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)  # no room: the disk, a file-size limit, a quota
 
@@ -77,3 +81,16 @@ def sha256_file(path: str | Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def read_npz(path: str | Path, what: str) -> dict[str, Any]:
+    """Every array of an .npz, read without unpickling (the file may come from anyone). A file
+    numpy cannot read (not a zip, torn, object arrays) is one BadInput saying it is not `what`."""
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return {k: f[k] for k in f.files}
+    except Exception as e:  # zipfile, pickle and numpy each raise their own kind
+        why = "a pickled object array" if "allow_pickle" in str(e) else type(e).__name__
+        raise BadInput(f"{path} is not {what}: numpy cannot read it ({why}).") from None

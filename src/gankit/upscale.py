@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from gankit import files
 from gankit.errors import BadInput
 
 
@@ -39,7 +40,6 @@ def upscale_files(
     run: str | Path, source: str | Path, out: str | Path, tile: int = 128
 ) -> list[Path]:
     """Upscale every image of `source` with the run's G; returns the files written."""
-    import numpy as np
     import torch
     from PIL import Image
 
@@ -60,12 +60,10 @@ def upscale_files(
         return to_uint8(y.cpu())
 
     if source.suffix == ".npz":
-        try:
-            images = torch.from_numpy(np.load(source)["images"])
-        except Exception as e:
-            raise BadInput(
-                f"{source} has no readable `images` array ({type(e).__name__})."
-            ) from None
+        arrays = files.read_npz(source, "a sample export (.npz with uint8 `images`)")
+        if "images" not in arrays:
+            raise BadInput(f"{source} has no `images` array: give a sample export.")
+        images = torch.from_numpy(arrays["images"])
         if images.dim() != 4 or images.shape[1] != channels or images.dtype != torch.uint8:
             raise BadInput(
                 f"{source}: `images` must be uint8 (N, {channels}, H, W), not "

@@ -101,14 +101,11 @@ def _eval_npz(path: Path, a: argparse.Namespace) -> dict[str, Any]:
 
     if not a.dataset:
         raise BadInput(f"{path} does not say what it imitates: add --dataset NAME.")
-    try:
-        arrays = np.load(path)
-        key = "images" if "images" in arrays.files else "points"
-        values = arrays[key]
-    except Exception as e:  # a truncated file, or no images/points array
-        raise BadInput(
-            f"{path} is not a sample export (.npz with `images` or `points`): {type(e).__name__}."
-        ) from None
+    arrays = files.read_npz(path, "a sample export (.npz with `images` or `points`)")
+    key = "images" if "images" in arrays else "points"
+    if key not in arrays:
+        raise BadInput(f"{path} has neither `images` nor `points`: not a sample export.")
+    values = arrays[key]
     if values.dtype.kind not in "uif":  # strings, booleans, complex: no number to score
         raise BadInput(
             f"{path}'s `{key}` holds {values.dtype} values: a sample export holds uint8 images "
@@ -227,15 +224,10 @@ def _npz_images(path: Path, n: int | None):
     import numpy as np
     import torch
 
-    try:
-        with np.load(path, allow_pickle=False) as arrays:
-            values = arrays["images"]
-    except Exception as e:  # a truncated file, a pickle, no images array
-        why = "a pickled object array" if "allow_pickle" in str(e) else type(e).__name__
-        raise BadInput(
-            f"{path} is not a sample export (.npz with uint8 `images`): {why}; .npz files are "
-            f"read without unpickling."
-        ) from None
+    arrays = files.read_npz(path, "a sample export (.npz with uint8 `images`)")
+    if "images" not in arrays:
+        raise BadInput(f"{path} has no `images` array (uint8): not a sample export.")
+    values = arrays["images"]
     x = torch.from_numpy(np.ascontiguousarray(values))
     if n is not None:
         if n > len(x):
