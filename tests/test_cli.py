@@ -142,3 +142,23 @@ def test_a_bad_samples_npz_is_one_line_in_eval_and_stats(tmp_path, capsys, kind)
         assert len(err.splitlines()) == 1 and str(path) in err, err
         assert "not a sample export" in err or "has neither" in err or "no `images`" in err
     assert not (tmp_path / "st.npz").exists()
+
+
+def test_ctrl_c_says_how_to_continue_the_run_it_stopped(tmp_path, capsys, monkeypatch):
+    from gankit import api
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(api, "train", interrupted)
+    monkeypatch.setattr(api, "resume", interrupted)
+    monkeypatch.setattr(api, "sample", interrupted)
+    out = tmp_path / "run"
+    assert main(["train", "configs/ring.yaml", "--out", str(out)]) == 130
+    assert f"continue from the newest checkpoint with `gankit resume {out}`" in (
+        capsys.readouterr().err
+    )
+    assert main(["resume", str(out)]) == 130
+    assert f"`gankit resume {out}`" in capsys.readouterr().err
+    assert main(["sample", str(out), "--out", str(tmp_path / "s.npz")]) == 130
+    assert capsys.readouterr().err.strip() == "gankit: interrupted."

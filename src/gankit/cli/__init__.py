@@ -43,6 +43,15 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _resume_hint(args: argparse.Namespace) -> str:
+    """How to go on after Ctrl-C: training continues from the run's newest checkpoint; any other
+    command is simply run again."""
+    if args.command not in ("train", "resume"):
+        return ""
+    run = args.run if args.command == "resume" else args.out
+    return f"; continue from the newest checkpoint with `gankit resume {run or 'RUN'}`"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
@@ -51,10 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"gankit: error: {one_line(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(
-            "gankit: interrupted; resume from the last checkpoint with `gankit resume`.",
-            file=sys.stderr,
-        )
+        print(f"gankit: interrupted{_resume_hint(args)}.", file=sys.stderr)
         return 130
     except Exception as e:  # anything unforeseen: one line, and the traceback on request
         from gankit.train.trainer import TrainingError
