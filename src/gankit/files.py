@@ -86,8 +86,12 @@ def sha256_file(path: str | Path) -> str:
 def read_npz(path: str | Path, what: str) -> dict[str, Any]:
     """Every array of an .npz, read without unpickling (the file may come from anyone). A file
     numpy cannot read (not a zip, torn, object arrays) is one BadInput saying it is not `what`."""
+    import zipfile
+
     import numpy as np
 
+    if not zipfile.is_zipfile(path):  # numpy would try it as a pickle, and say so
+        raise BadInput(f"{path} is not {what}: it is not a whole .npz (zip) archive.")
     try:
         with np.load(path, allow_pickle=False) as f:
             return {k: f[k] for k in f.files}
