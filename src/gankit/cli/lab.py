@@ -81,7 +81,7 @@ def _latent(p: argparse.ArgumentParser):
     )
     p.add_argument(
         "--invert",
-        type=whole(1, 10_000, "a number of items"),
+        type=int,
         metavar="N",
         help="invert N held-out real items: z* = argmin ||G(z)-x||",
     )

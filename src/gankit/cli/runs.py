@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from gankit import strict_json
-from gankit.cli.base import SAMPLES, SEED, add_overrides, command, ema_switch
+from gankit.cli.base import SEED, add_overrides, command, ema_switch
 
 
 @command(
@@ -87,7 +87,7 @@ def _resume(p: argparse.ArgumentParser):
 )
 def _sample(p: argparse.ArgumentParser):
     p.add_argument("run", help="run directory")
-    p.add_argument("--n", type=SAMPLES, default=64, help="number of samples")
+    p.add_argument("--n", type=int, default=64, help="number of samples")
     p.add_argument("--out", required=True, help="output .npz file")
     p.add_argument("--seed", type=SEED, default=0, help="seed of the latents")
     p.add_argument(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from gankit.cli.base import command, whole
+from gankit.cli.base import command
 from gankit.upscale import upscale_files
 
 
@@ -17,12 +17,7 @@ def _upscale(p: argparse.ArgumentParser):
     p.add_argument("run", help="run directory of an srgan run")
     p.add_argument("--input", required=True, help="an image, a folder of images, or an .npz")
     p.add_argument("--out", required=True, help="folder for the upscaled PNGs (or upscaled.npz)")
-    p.add_argument(
-        "--tile",
-        type=whole(8, 4096, "a tile side"),
-        default=128,
-        help="largest input side G sees at once",
-    )
+    p.add_argument("--tile", type=int, default=128, help="largest input side G sees at once")
 
     def run(a: argparse.Namespace) -> int:
         written = upscale_files(a.run, a.input, a.out, a.tile)
