@@ -54,8 +54,6 @@ def read_input(source: str, spec: DataSpec) -> tuple[torch.Tensor, torch.Tensor 
 
 def _from_npz(path: Path, spec: DataSpec) -> tuple[torch.Tensor, torch.Tensor | None]:
     f = files.read_npz(path, "a sample export (.npz with uint8 `images`)")
-    if "images" not in f:
-        raise BadInput(f"{path} has no `images` array (uint8, N x C x H x W): not an export.")
     images, labels = f["images"], f.get("labels")
     if images.dtype != np.uint8 or images.ndim != 4:
         raise BadInput(

@@ -83,9 +83,10 @@ def sha256_file(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def read_npz(path: str | Path, what: str) -> dict[str, Any]:
+def read_npz(path: str | Path, what: str, keys: tuple[str, ...] = ("images",)) -> dict[str, Any]:
     """Every array of an .npz, read without unpickling (the file may come from anyone). A file
-    numpy cannot read (not a zip, torn, object arrays) is one BadInput saying it is not `what`."""
+    numpy cannot read (not a zip, torn, object arrays), or holding none of `keys`, is one
+    BadInput saying it is not `what`."""
     import zipfile
 
     import numpy as np
@@ -94,7 +95,11 @@ def read_npz(path: str | Path, what: str) -> dict[str, Any]:
         raise BadInput(f"{path} is not {what}: it is not a whole .npz (zip) archive.")
     try:
         with np.load(path, allow_pickle=False) as f:
-            return {k: f[k] for k in f.files}
+            arrays = {k: f[k] for k in f.files}
     except Exception as e:  # zipfile, pickle and numpy each raise their own kind
         why = "a pickled object array" if "allow_pickle" in str(e) else type(e).__name__
         raise BadInput(f"{path} is not {what}: numpy cannot read it ({why}).") from None
+    if not set(keys) & set(arrays):
+        names = " or ".join(f"`{k}`" for k in keys)
+        raise BadInput(f"{path} has no {names} array: it is not {what}.")
+    return arrays

@@ -61,8 +61,6 @@ def upscale_files(
 
     if source.suffix == ".npz":
         arrays = files.read_npz(source, "a sample export (.npz with uint8 `images`)")
-        if "images" not in arrays:
-            raise BadInput(f"{source} has no `images` array: give a sample export.")
         images = torch.from_numpy(arrays["images"])
         if images.dim() != 4 or images.shape[1] != channels or images.dtype != torch.uint8:
             raise BadInput(

@@ -101,10 +101,8 @@ def _eval_npz(path: Path, a: argparse.Namespace) -> dict[str, Any]:
 
     if not a.dataset:
         raise BadInput(f"{path} does not say what it imitates: add --dataset NAME.")
-    arrays = files.read_npz(path, "a sample export (.npz with `images` or `points`)")
+    arrays = files.read_npz(path, "a sample export", keys=("images", "points"))
     key = "images" if "images" in arrays else "points"
-    if key not in arrays:
-        raise BadInput(f"{path} has neither `images` nor `points`: not a sample export.")
     values = arrays[key]
     if values.dtype.kind not in "uif":  # strings, booleans, complex: no number to score
         raise BadInput(
@@ -225,8 +223,6 @@ def _npz_images(path: Path, n: int | None):
     import torch
 
     arrays = files.read_npz(path, "a sample export (.npz with uint8 `images`)")
-    if "images" not in arrays:
-        raise BadInput(f"{path} has no `images` array (uint8): not a sample export.")
     values = arrays["images"]
     x = torch.from_numpy(np.ascontiguousarray(values))
     if n is not None:
